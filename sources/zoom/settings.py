@@ -1,0 +1,232 @@
+"""The one table of Zoom endpoint facts, plus defaults.
+
+Every other module (client, resources, docs, benchmarks) reads endpoint facts from here: path, list key,
+rate-limit category, max page size, primary key, cursor and window rule. Facts come from Zoom's OpenAPI
+documents (Meetings, Users, Team Chat); see README "Table reference".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Optional, Tuple, Union
+
+DEFAULT_BASE_URL = "https://api.zoom.us/v2"
+DEFAULT_TOKEN_URL = "https://zoom.us/oauth/token"
+DEFAULT_START_DATE = "2026-01-01"
+# Late recordings, transcripts and participant durations keep changing for a while after a meeting ends.
+DEFAULT_LAG_DAYS = 2
+# Zoom clamps a `from`/`to` range wider than a month silently, so windows never exceed this.
+MAX_WINDOW_DAYS = 30
+
+
+class Category(str, Enum):
+    """Zoom's rate-limit labels (every operation's `Rate Limit Label`)."""
+
+    LIGHT = "Light"
+    MEDIUM = "Medium"
+    HEAVY = "Heavy"
+    RESOURCE_INTENSIVE = "Resource-intensive"
+
+
+class Window(str, Enum):
+    """How an endpoint bounds the dates one request may ask for."""
+
+    NONE = "none"
+    # `from`/`to` wider than a month is clamped silently (recordings).
+    MONTH_CLAMPED = "month_clamped"
+    # `from`/`to` wider than a month, or older than six months, is rejected with 400/300 (reports).
+    MONTH_WITHIN_6_MONTHS = "month_within_6_months"
+
+
+# Requests per second per category, by plan (Zoom's rate-limit page). Resource-intensive is per minute.
+RATE_LIMIT_PLANS = {
+    "free": {
+        Category.LIGHT: 4.0,
+        Category.MEDIUM: 2.0,
+        Category.HEAVY: 1.0,
+        Category.RESOURCE_INTENSIVE: 10 / 60,
+    },
+    "pro": {
+        Category.LIGHT: 30.0,
+        Category.MEDIUM: 20.0,
+        Category.HEAVY: 10.0,
+        Category.RESOURCE_INTENSIVE: 10 / 60,
+    },
+    "business": {
+        Category.LIGHT: 80.0,
+        Category.MEDIUM: 60.0,
+        Category.HEAVY: 40.0,
+        Category.RESOURCE_INTENSIVE: 20 / 60,
+    },
+}
+# Combined daily cap for Heavy + Resource-intensive requests (None: no documented cap).
+DAILY_CAPS = {"free": 1000, "pro": 30_000, "business": 60_000}
+DEFAULT_PLAN = "pro"
+
+Key = Union[str, Tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Facts about one Zoom GET endpoint and the table it feeds.
+
+    Attributes:
+        name: our name for the endpoint; also the table name when it feeds one.
+        path: path under the API base, with `{placeholders}`.
+        category: rate-limit category.
+        list_key: the key holding the records, or None for a single object.
+        page_size: max page size, or None when the endpoint is not paginated.
+        primary_key: primary key of the table rows (after our enrichment), or None.
+        cursor: field used as the incremental cursor, or None for entities.
+        window: the date-window rule of the endpoint.
+    """
+
+    name: str
+    path: str
+    category: Category
+    list_key: Optional[str] = None
+    page_size: Optional[int] = None
+    primary_key: Optional[Key] = None
+    cursor: Optional[str] = None
+    window: Window = Window.NONE
+
+
+_L, _M, _H = Category.LIGHT, Category.MEDIUM, Category.HEAVY
+
+ENDPOINTS: dict[str, Endpoint] = {
+    e.name: e
+    for e in [
+        # Users. Pending users have no id: rows carry `user_key` (id, or "pending:<email>").
+        # Zoom's docs disagree on the max (300 vs 2000); 300 is safe with both.
+        Endpoint("users", "/users", _M, "users", 300, "user_key"),
+        Endpoint("user", "/users/{user_id}", _L),
+        # Meetings
+        Endpoint("meetings", "/users/{user_id}/meetings", _M, "meetings", 300, "id"),
+        Endpoint("meeting", "/meetings/{meeting_id}", _L, primary_key="id"),
+        Endpoint("past_meeting_instances", "/past_meetings/{meeting_id}/instances", _M, "meetings"),
+        Endpoint("past_meetings", "/past_meetings/{meeting_uuid}", _L, primary_key="uuid", cursor="start_time"),
+        Endpoint(
+            "meeting_participants",
+            "/past_meetings/{meeting_uuid}/participants",
+            _M,
+            "participants",
+            300,
+            ("meeting_uuid", "user_id", "join_time"),
+        ),
+        Endpoint(
+            "meeting_registrants",
+            "/meetings/{meeting_id}/registrants",
+            _M,
+            "registrants",
+            300,
+            ("meeting_id", "id"),
+        ),
+        Endpoint("meeting_polls", "/meetings/{meeting_id}/polls", _L, "polls", None, ("meeting_id", "id")),
+        Endpoint(
+            "meeting_poll_results",
+            "/past_meetings/{meeting_uuid}/polls",
+            _M,
+            "questions",
+            None,
+            ("meeting_uuid", "name", "email", "polling_id", "question", "date_time"),
+        ),
+        # Webinars
+        Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300, "id"),
+        Endpoint("webinar", "/webinars/{webinar_id}", _L, primary_key="id"),
+        Endpoint("past_webinar_instances", "/past_webinars/{webinar_id}/instances", _L, "webinars"),
+        Endpoint(
+            "webinar_registrants",
+            "/webinars/{webinar_id}/registrants",
+            _M,
+            "registrants",
+            300,
+            ("webinar_id", "id"),
+        ),
+        Endpoint(
+            "webinar_panelists", "/webinars/{webinar_id}/panelists", _M, "panelists", None, ("webinar_id", "id")
+        ),
+        Endpoint("webinar_polls", "/webinars/{webinar_id}/polls", _L, "polls", None, ("webinar_id", "id")),
+        Endpoint(
+            "webinar_tracking_sources",
+            "/webinars/{webinar_id}/tracking_sources",
+            _M,
+            "tracking_sources",
+            None,
+            ("webinar_id", "id"),
+        ),
+        Endpoint(
+            "webinar_absentees",
+            "/past_webinars/{webinar_uuid}/absentees",
+            _H,
+            "registrants",
+            300,
+            ("webinar_uuid", "id"),
+        ),
+        Endpoint(
+            "webinar_participants",
+            "/past_webinars/{webinar_uuid}/participants",
+            _M,
+            "participants",
+            300,
+            ("webinar_uuid", "user_id", "join_time"),
+        ),
+        # Cloud recordings: one row per recorded instance, files in their own table.
+        Endpoint(
+            "recordings",
+            "/users/{user_id}/recordings",
+            _M,
+            "meetings",
+            300,
+            "uuid",
+            cursor="start_time",
+            window=Window.MONTH_CLAMPED,
+        ),
+        Endpoint("meeting_recordings", "/meetings/{meeting_uuid}/recordings", _L, primary_key="uuid"),
+        # Reports (Heavy; one-month windows within the last six months)
+        Endpoint(
+            "report_meetings",
+            "/report/users/{user_id}/meetings",
+            _H,
+            "meetings",
+            300,
+            "uuid",
+            cursor="start_time",
+            window=Window.MONTH_WITHIN_6_MONTHS,
+        ),
+        Endpoint(
+            "report_meeting_participants",
+            "/report/meetings/{meeting_uuid}/participants",
+            _H,
+            "participants",
+            300,
+            ("meeting_uuid", "user_id", "join_time"),
+        ),
+        Endpoint(
+            "report_webinar_participants",
+            "/report/webinars/{webinar_uuid}/participants",
+            _H,
+            "participants",
+            300,
+            ("webinar_uuid", "user_id", "join_time"),
+        ),
+        # Team Chat
+        Endpoint("channels", "/chat/users/{user_id}/channels", _M, "channels", 1000, "id"),
+        Endpoint(
+            "channel_members",
+            "/chat/channels/{channel_id}/members",
+            _M,
+            "members",
+            100,
+            ("channel_id", "member_id"),
+        ),
+    ]
+}
+
+
+def endpoint(name: str) -> Endpoint:
+    """Returns the endpoint facts for `name`, with a clear error for a typo."""
+    try:
+        return ENDPOINTS[name]
+    except KeyError:
+        raise KeyError(f"unknown Zoom endpoint {name!r}; known: {', '.join(sorted(ENDPOINTS))}") from None
