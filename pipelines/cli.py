@@ -1,0 +1,180 @@
+"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), demo, tables."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any, Callable, List, Optional
+
+from .errors import friendly_error
+
+logger = logging.getLogger("pipelines")
+
+
+def _csv(value: str) -> List[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _warehouse_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--destination", choices=("duckdb", "postgres"), default="duckdb", help="warehouse (default duckdb)"
+    )
+    p.add_argument("--dataset", default="zoom", help="dataset / schema name (default zoom)")
+    p.add_argument(
+        "--duckdb-path", default="./zoom_pipeline.duckdb", help="DuckDB file (default ./zoom_pipeline.duckdb)"
+    )
+
+
+def _push_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", help="push only calls on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", help="push only calls before this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--rep-email", type=_csv, default=None, help="comma-separated rep emails (Kendo team members)"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the payloads that would be sent; send nothing"
+    )
+    p.add_argument(
+        "--resend-changed", action="store_true", help="re-send calls whose payload changed since sent"
+    )
+    p.add_argument("--concurrency", type=int, default=None, help="parallel pushes (default 4)")
+    p.add_argument("--rate", type=float, default=None, help="Kendo requests per second (default 5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zoom-pipeline", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show stack traces and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load Zoom into the warehouse (and optionally push new calls to Kendo)")
+    _warehouse_args(run)
+    run.add_argument(
+        "--start-date", help="first run backfills from here (YYYY-MM-DD); default sources.zoom.start_date"
+    )
+    run.add_argument("--end-date", help="with --start-date: load this fixed range only (a backfill)")
+    run.add_argument("--resources", type=_csv, default=None, help="comma-separated tables (default: all)")
+    run.add_argument(
+        "--windows-per-run", type=int, default=None, help="month windows per resumable step (default 3)"
+    )
+    run.add_argument(
+        "--push-kendo", action="store_true", help="after the load, push new ready calls to Kendo"
+    )
+    _push_args(run)
+
+    push = sub.add_parser("push", help="push ready calls from the warehouse to Kendo (no Zoom calls)")
+    _warehouse_args(push)
+    _push_args(push)
+
+    demo = sub.add_parser(
+        "demo", help="load a generated account from the local emulators into DuckDB and Kendo"
+    )
+    demo.add_argument("--dir", default="./demo_output", help="where the demo DuckDB file goes")
+    demo.add_argument("--users", type=int, default=8, help="generated users")
+
+    sub.add_parser("tables", help="list the tables, their keys, cursors and Zoom endpoints")
+
+    sql = sub.add_parser("sql", help="run SQL on the DuckDB file (reads queries from stdin without one)")
+    sql.add_argument("query", nargs="?", help='e.g. "select count(*) from calls"')
+    sql.add_argument("--duckdb-path", default="./zoom_pipeline.duckdb")
+    sql.add_argument("--dataset", default="zoom")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.debug:
+        for noisy in ("dlt", "urllib3", "aiohttp", "sources.zoom.client"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": cmd_run,
+        "push": cmd_push,
+        "demo": cmd_demo,
+        "tables": cmd_tables,
+        "sql": cmd_sql,
+    }
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        print("zoom-pipeline: interrupted; finished steps are kept, run again to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, unless --debug
+        if args.debug:
+            raise
+        print(f"zoom-pipeline: {friendly_error(exc)}", file=sys.stderr)
+        return 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .load import build_client, load_zoom, make_pipeline
+
+    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
+    client = build_client()
+    kwargs: dict[str, Any] = {}
+    if args.windows_per_run:
+        kwargs["windows_per_run"] = args.windows_per_run
+    summary = load_zoom(
+        pipeline,
+        client,
+        resources=args.resources,
+        start_date=args.start_date,
+        end_date=args.end_date,
+        **kwargs,
+    )
+    print("\n".join(summary.lines()))
+    if args.push_kendo:
+        return _push(pipeline, args)
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from .load import make_pipeline
+
+    return _push(make_pipeline(args.destination, args.dataset, args.duckdb_path), args)
+
+
+def _push(pipeline: Any, args: argparse.Namespace) -> int:
+    from .push import push_from_config
+
+    summary = push_from_config(
+        pipeline,
+        since=args.since,
+        until=args.until,
+        rep_emails=args.rep_email,
+        dry_run=args.dry_run,
+        resend_changed=args.resend_changed,
+        concurrency=args.concurrency,
+        rate_per_second=args.rate,
+    )
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(out_dir=args.dir, users=args.users)
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    from .tables import table_reference
+
+    print(table_reference())
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from .sql import run_sql
+
+    return run_sql(args.duckdb_path, args.dataset, args.query)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    sys.exit(main())

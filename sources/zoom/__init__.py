@@ -1,0 +1,158 @@
+"""A dlt source for Zoom: users, meetings and their instances, webinars, recordings and transcripts,
+reports and Team Chat. See README "Table reference" for every table's key, cursor and endpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Dict, Iterable, Optional, Sequence
+
+import dlt
+from dlt.common.typing import TAnyDateTime
+from dlt.sources import DltResource
+
+from . import instances, meetings, past_meetings, recordings, reports, team_chat, users, webinars
+from .auth import ZoomAuth
+from .client import ZoomClient
+from .credentials import TZoomCredentials
+from .ratelimit import RateLimiter
+from .rows import parse_time, timestamp_hints
+from .run_context import ZoomRun
+from .settings import DEFAULT_LAG_DAYS, DEFAULT_PLAN, DEFAULT_START_DATE, ENDPOINTS
+
+__all__ = ["zoom_source", "ZoomRun"]
+
+
+def _key(name: str) -> Any:
+    key = ENDPOINTS[name].primary_key
+    return list(key) if isinstance(key, tuple) else key
+
+
+def _when(value: Optional[TAnyDateTime], setting: str) -> Optional[datetime]:
+    if value is None or value == "":
+        return None
+    parsed = parse_time(value if not isinstance(value, str) or "T" in value else f"{value}T00:00:00Z")
+    if parsed is None:
+        raise ValueError(f"{setting}={value!r} is not a date; use YYYY-MM-DD (UTC), e.g. 2026-01-01")
+    return parsed
+
+
+@dlt.source(name="zoom", section="zoom", max_table_nesting=2)
+def zoom_source(
+    credentials: Optional[TZoomCredentials] = dlt.secrets.value,
+    base_url: Optional[str] = None,
+    token_url: Optional[str] = None,
+    start_date: Optional[TAnyDateTime] = DEFAULT_START_DATE,
+    end_date: Optional[TAnyDateTime] = None,
+    lag_days: float = DEFAULT_LAG_DAYS,
+    rate_limit_plan: str = DEFAULT_PLAN,
+    rate_limit_overrides: Optional[Dict[str, float]] = None,
+    max_windows: Optional[int] = None,
+    client: Optional[ZoomClient] = None,
+) -> Iterable[DltResource]:
+    """Zoom account data as dlt resources.
+
+    Args:
+        credentials: Server-to-Server OAuth (`account_id`, `client_id`, `client_secret`) or user OAuth
+            (`client_id`, `client_secret`, `refresh_token`), from `sources.zoom.credentials`.
+        base_url: API base; default `https://api.zoom.us/v2`, or the regional `api_url` of the token.
+        token_url: OAuth token endpoint; default `https://zoom.us/oauth/token`.
+        start_date: where the first run's backfill of time-bound tables starts (UTC).
+        end_date: with `start_date`, a fixed range loaded without moving the cursors (a backfill).
+        lag_days: how far behind each cursor a run re-reads, for late recordings and participant data.
+        rate_limit_plan: `free`, `pro` or `business`: Zoom's per-category limits to pace to.
+        rate_limit_overrides: requests per second per category, e.g. `{"Heavy": 5}`.
+        max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
+        client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
+
+    Yields:
+        One resource per table; time-bound ones hang off the hidden `instances` feeder.
+    """
+    start = _when(start_date, "sources.zoom.start_date") or _when(DEFAULT_START_DATE, "start_date")
+    end = _when(end_date, "sources.zoom.end_date")
+    now = datetime.now(UTC)
+    assert start is not None
+    if start > now:
+        raise ValueError(f"sources.zoom.start_date={start_date!r} is in the future")
+    if end is not None and end <= start:
+        raise ValueError(f"sources.zoom.end_date={end_date!r} must be after start_date={start_date!r}")
+    if client is None:
+        if credentials is None:
+            raise ValueError(
+                "missing Zoom credentials: set sources.zoom.credentials.account_id, client_id and client_secret "
+                "(Server-to-Server OAuth) or client_id, client_secret and refresh_token (user OAuth), in "
+                ".dlt/secrets.toml or as SOURCES__ZOOM__CREDENTIALS__* environment variables"
+            )
+        auth = ZoomAuth(credentials, token_url)
+        client = ZoomClient(
+            auth, base_url=base_url, limiter=RateLimiter(rate_limit_plan, rate_limit_overrides)
+        )
+    run = ZoomRun(
+        client,
+        range_start=start,
+        range_end=min(end or now, now),
+        lag_seconds=float(lag_days) * 86400,
+        explicit_range=end is not None,
+        max_windows=max_windows,
+    )
+    yield from _resources(run)
+
+
+def _resources(run: ZoomRun) -> Iterable[DltResource]:
+    merge: Dict[str, Any] = {"write_disposition": "merge"}
+
+    def entity(fn: Any, name: str, **hints: Any) -> DltResource:
+        return dlt.resource(fn, name=name, primary_key=_key(name), **merge, **hints)(run)
+
+    def child(fn: Any, parent: DltResource, name: str, key: Any = None, **hints: Any) -> DltResource:
+        return dlt.transformer(
+            fn, data_from=parent, name=name, primary_key=key or _key(name), **merge, **hints
+        )
+
+    user_rows = entity(users.iter_users, "users", columns=timestamp_hints("created_at", "user_created_at"))
+    meeting_refs = dlt.resource(meetings.iter_meeting_refs, name="meeting_refs", selected=False)(run)
+    meeting_rows = child(lambda refs: meetings.iter_meeting_details(run, refs), meeting_refs, "meetings")
+    webinar_refs = dlt.resource(webinars.iter_webinar_refs, name="webinar_refs", selected=False)(run)
+    webinar_rows = child(lambda refs: webinars.iter_webinar_details(run, refs), webinar_refs, "webinars")
+    channel_rows = dlt.resource(team_chat.iter_channels, name="channels", primary_key="id", **merge)(run)
+    feed = dlt.resource(instances.iter_instances, name="instances", selected=False)(run)
+
+    yield from (user_rows, meeting_refs, meeting_rows, webinar_refs, webinar_rows, channel_rows, feed)
+    for name, endpoint in (
+        ("meeting_registrants", "meeting_registrants"),
+        ("meeting_polls", "meeting_polls"),
+    ):
+        yield child(_bind(meetings.iter_meeting_children, run, name, endpoint), meeting_rows, name)
+    for name in ("webinar_registrants", "webinar_panelists", "webinar_polls", "webinar_tracking_sources"):
+        yield child(_bind(webinars.iter_webinar_children, run, name), webinar_rows, name)
+    yield child(lambda ch: team_chat.iter_channel_members(run, ch), channel_rows, "channel_members")
+
+    # Time-bound tables: one parallel generator per instance bundle.
+    parallel: Dict[str, Any] = {"parallelized": True}
+    yield child(_bind(past_meetings.iter_past_meetings, run), feed, "past_meetings", **parallel)
+    yield child(_bind(past_meetings.iter_meeting_participants, run), feed, "meeting_participants", **parallel)
+    yield child(_bind(past_meetings.iter_meeting_poll_results, run), feed, "meeting_poll_results", **parallel)
+    yield child(
+        _bind(recordings.iter_recordings, run),
+        feed,
+        "recordings",
+        columns=recordings.RECORDING_COLUMNS,
+        **parallel,
+    )
+    yield child(_bind(reports.iter_report_meetings, run), feed, "report_meetings")
+    yield child(_bind(reports.iter_report_participants, run), feed, "report_meeting_participants", **parallel)
+    yield child(_bind(webinars.iter_past_webinars, run), feed, "past_webinars", key="uuid")
+    for name in ("webinar_absentees", "webinar_participants", "report_webinar_participants"):
+        yield child(_bind(webinars.iter_webinar_instance_children, run, name), feed, name, **parallel)
+
+
+def _bind(fn: Any, *args: Any) -> Any:
+    """A one-argument transformer function that calls `fn(*args, item)` (dlt passes the parent item)."""
+
+    def transform(item: Any) -> Any:
+        return fn(*args, item)
+
+    transform.__name__ = getattr(fn, "__name__", "transform")
+    return transform
+
+
+TIME_BOUND_RESOURCES: Sequence[str] = instances.TIME_BOUND

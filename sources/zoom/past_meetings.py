@@ -1,0 +1,79 @@
+"""Ended meeting instances (keyed by UUID, so every occurrence of a recurring meeting is kept) and their
+participants and poll results."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List
+
+from dlt.common.typing import TDataItem
+
+from .instances import in_range
+from .recordings import WEBINAR_TYPES
+from .rows import normalize_times
+from .run_context import ZoomRun
+
+MEETING_KINDS = ("meeting_instance", "recording", "report")
+
+
+def _is_meeting(bundle: Dict[str, Any]) -> bool:
+    if bundle["kind"] not in MEETING_KINDS:
+        return False
+    try:
+        return int(bundle["payload"].get("type") or 0) not in WEBINAR_TYPES
+    except (TypeError, ValueError):
+        return True
+
+
+def _claims(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
+    return _is_meeting(bundle) and in_range(run, resource, bundle) and run.claim(resource, bundle["uuid"])
+
+
+def iter_past_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
+    """Yields the details of one ended instance (once per UUID, whichever listing found it first)."""
+    if not _claims(run, "past_meetings", bundle):
+        return
+    detail = run.get_or_skip("past_meetings", "past_meetings", meeting_uuid=bundle["uuid"])
+    if detail is not None:
+        yield normalize_times(dict(detail, uuid=detail.get("uuid") or bundle["uuid"]))
+
+
+def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
+    """Yields the participants of one instance: one row per join (a rejoin is a new row)."""
+    if not _claims(run, "meeting_participants", bundle):
+        return
+    for page in run.pages_or_skip(
+        "meeting_participants", "meeting_participants", meeting_uuid=bundle["uuid"]
+    ):
+        yield [dict(normalize_times(p), meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]) for p in page]
+
+
+def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
+    """Yields one row per poll answer of one instance."""
+    if not _claims(run, "meeting_poll_results", bundle):
+        return
+    body = run.get_or_skip("meeting_poll_results", "meeting_poll_results", meeting_uuid=bundle["uuid"])
+    if body:
+        yield poll_answer_rows(
+            body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
+        )
+
+
+def poll_answer_rows(respondents: List[Dict[str, Any]], **keys: Any) -> List[Dict[str, Any]]:
+    """Flattens Zoom's poll results (respondent → question_details[]) to one row per answer."""
+    rows = []
+    for person in respondents:
+        for detail in person.get("question_details") or []:
+            rows.append(
+                normalize_times(
+                    {
+                        **keys,
+                        "name": person.get("name") or "",
+                        "email": person.get("email") or "",
+                        "polling_id": detail.get("polling_id") or "",
+                        "question": detail.get("question") or "",
+                        "answer": detail.get("answer"),
+                        "date_time": detail.get("date_time") or "",
+                    }
+                )
+            )
+    return rows

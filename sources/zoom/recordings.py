@@ -1,0 +1,228 @@
+"""Cloud recordings → recordings, recording_files, parsed transcripts, captions, chat, and call rows.
+
+One recorded instance is handled in one place, from the listing payload the instances feeder already
+fetched: the only extra Zoom traffic is the download of the TRANSCRIPT, CC and CHAT files. `calls`
+is built from the same data, so it never calls Zoom again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import dlt
+from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.common.typing import TDataItem
+
+from . import chat, transcripts
+from .errors import ZoomError
+from .file_errors import FileParseError
+from .instances import in_range
+from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
+from .run_context import ZoomRun
+
+logger = logging.getLogger("sources.zoom")
+
+# Transcripts and chats are text; anything larger than this is not what Zoom serves for them.
+MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
+WEBINAR_TYPES = {5, 6, 9}
+
+
+def _table(name: str, key: Any, columns: Optional[TTableSchemaColumns] = None) -> Dict[str, Any]:
+    return dict(table_name=name, primary_key=key, write_disposition="merge", columns=columns or {})
+
+
+TABLES: Dict[str, Dict[str, Any]] = {
+    "recording_files": _table(
+        "recording_files",
+        "file_key",
+        {**timestamp_hints("recording_start", "recording_end"), **bigint_hints("file_size", "meeting_id")},
+    ),
+    "transcripts": _table(
+        "transcripts",
+        "meeting_uuid",
+        {**text_hints("language"), **bigint_hints("speaker_count", "word_count")},
+    ),
+    "transcript_segments": _table(
+        "transcript_segments",
+        ("meeting_uuid", "sequence"),
+        {**timestamp_hints("start_time"), **text_hints("speaker")},
+    ),
+    "caption_segments": _table(
+        "caption_segments",
+        ("meeting_uuid", "sequence"),
+        {**timestamp_hints("start_time"), **text_hints("speaker")},
+    ),
+    "chat_messages": _table(
+        "chat_messages",
+        ("meeting_uuid", "sequence"),
+        {**timestamp_hints("sent_at"), **text_hints("recipient", "reply_to", "reaction")},
+    ),
+    "file_errors": _table(
+        "file_errors",
+        ("meeting_uuid", "file_key"),
+        {**timestamp_hints("occurred_at"), **text_hints("file_type")},
+    ),
+    "calls": _table(
+        "calls",
+        "meeting_uuid",
+        {
+            **timestamp_hints("call_date", "recording_start"),
+            **bigint_hints("meeting_id", "duration_minutes"),
+            **text_hints(
+                "rep_name", "rep_email", "audio_url", "audio_file_id", "audio_file_type", "transcript"
+            ),
+            **{
+                c: {"data_type": "bool", "nullable": True}
+                for c in ("has_transcript", "has_audio", "processing", "ready")
+            },
+        },
+    ),
+}
+
+RECORDING_COLUMNS: TTableSchemaColumns = {
+    **timestamp_hints("start_time"),
+    **bigint_hints("id", "type", "duration", "total_size", "recording_count"),
+}
+
+
+def _mark(table: str, rows: Any) -> Any:
+    return dlt.mark.with_hints(rows, dlt.mark.make_hints(**TABLES[table]), create_table_variant=True)
+
+
+def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
+    """Yields the rows of one recorded instance to all recording tables.
+
+    Args:
+        run: the run's shared context.
+        bundle: an instance bundle from the instances feeder.
+
+    Yields:
+        The `recordings` row, then marked rows for recording_files, transcripts, transcript_segments,
+        caption_segments, chat_messages, file_errors and calls.
+    """
+    if bundle["kind"] != "recording" or not in_range(run, "recordings", bundle):
+        return
+    if not run.claim("recordings", bundle["uuid"]):
+        return
+    payload: Dict[str, Any] = bundle["payload"]
+    uuid = bundle["uuid"]
+    files = [dict(f, is_participant_audio=False) for f in payload.get("recording_files") or []]
+    files += [dict(f, is_participant_audio=True) for f in payload.get("participant_audio_files") or []]
+    recording = {k: v for k, v in payload.items() if k not in ("recording_files", "participant_audio_files")}
+    recording = normalize_times(recording)
+    recording["type"] = _int_or_none(recording.get("type"))  # a string in REST lists, an int elsewhere
+    recording.pop("download_access_token", None)
+    yield recording
+
+    file_rows = [
+        dict(normalize_times(f), file_key=file_key(f, uuid), meeting_uuid=uuid, meeting_id=payload.get("id"))
+        for f in files
+    ]
+    yield _mark("recording_files", file_rows)
+
+    token = payload.get("download_access_token")
+    recording_start = parse_time(payload.get("start_time")) or bundle["start_time"]
+    cues: Optional[List[transcripts.Cue]] = None
+    errors: List[Dict[str, Any]] = []
+    for f in files:
+        kind = (f.get("file_type") or "").upper()
+        if (
+            kind not in ("TRANSCRIPT", "CC", "CHAT")
+            or f.get("status") == "processing"
+            or not f.get("download_url")
+        ):
+            continue
+        start = parse_time(f.get("recording_start")) or recording_start
+        try:
+            data = run.client.download_bytes(
+                f["download_url"], access_token=token, max_bytes=MAX_TEXT_FILE_BYTES
+            )
+            if kind == "TRANSCRIPT":
+                cues = transcripts.parse_vtt(data)
+                yield _mark("transcript_segments", transcripts.transcript_rows(cues, uuid, start))
+                yield _mark("transcripts", transcripts.transcript_summary_row(cues, uuid))
+            elif kind == "CC":
+                captions = transcripts.parse_captions(data)
+                yield _mark("caption_segments", transcripts.caption_rows(captions, uuid, start))
+            else:
+                messages = chat.parse_chat(data)
+                yield _mark("chat_messages", chat.chat_rows(messages, uuid, start))
+        except (FileParseError, ZoomError) as exc:
+            if isinstance(exc, ZoomError) and not _file_level(exc):
+                raise
+            reason = getattr(exc, "reason", None) or str(exc)
+            logger.warning("recording %s: %s file not loaded: %s", uuid, kind, reason)
+            errors.append(
+                {
+                    "meeting_uuid": uuid,
+                    "file_key": file_key(f, uuid),
+                    "file_type": kind,
+                    "reason": reason,
+                    "occurred_at": datetime.now(UTC),
+                }
+            )
+    if errors:
+        yield _mark("file_errors", errors)
+    yield _mark("calls", call_row(run, bundle, files, cues))
+
+
+def _file_level(exc: ZoomError) -> bool:
+    # A bad or missing file is recorded and the rest loads; auth failures and the daily cap stop the run.
+    from .errors import ZoomDownloadError, ZoomNotFound
+
+    return isinstance(exc, (ZoomDownloadError, ZoomNotFound))
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def pick_audio(files: List[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], bool]:
+    """The file Kendo should fetch (M4A preferred, else MP4), and whether any file is still processing."""
+    processing = any(f.get("status") == "processing" for f in files)
+    ready = [f for f in files if not f.get("is_participant_audio") and f.get("download_url")]
+    ready = [f for f in ready if f.get("status") in (None, "completed")]
+    for kind in ("M4A", "MP4"):
+        for f in ready:
+            if (f.get("file_type") or "").upper() == kind:
+                return f, processing
+    return None, processing
+
+
+def call_row(
+    run: ZoomRun, bundle: Dict[str, Any], files: List[Dict[str, Any]], cues: Optional[List[transcripts.Cue]]
+) -> Dict[str, Any]:
+    """One call-shaped row (the Kendo payload's fields) for a recorded instance."""
+    payload = bundle["payload"]
+    host = next((u for u in run.users() if u.get("id") == bundle["host_id"]), {})
+    audio, processing = pick_audio(files)
+    text = transcripts.clean_transcript(cues) if cues else None
+    has_transcript = bool(text)
+    name = host.get("display_name") or " ".join(
+        p for p in (host.get("first_name"), host.get("last_name")) if p
+    )
+    return {
+        "meeting_uuid": bundle["uuid"],
+        "meeting_id": payload.get("id"),
+        "title": payload.get("topic") or "",
+        "rep_name": name or None,
+        "rep_email": payload.get("host_email") or host.get("email"),
+        "host_id": bundle["host_id"],
+        "call_date": bundle["start_time"],
+        "duration_minutes": payload.get("duration"),
+        "recording_start": parse_time(payload.get("start_time")),
+        "audio_url": audio.get("download_url") if audio else None,
+        "audio_file_id": audio.get("id") if audio else None,
+        "audio_file_type": audio.get("file_type") if audio else None,
+        "transcript": text,
+        "has_transcript": has_transcript,
+        "has_audio": audio is not None,
+        "processing": processing,
+        "ready": (audio is not None or has_transcript) and not processing,
+        "is_webinar": _int_or_none(payload.get("type")) in WEBINAR_TYPES,
+    }

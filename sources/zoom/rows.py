@@ -1,0 +1,87 @@
+"""Row shaping shared by the resources: Zoom's time formats, empty strings, keys and column hints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Dict, Iterable, Optional
+
+from dlt.common.schema.typing import TTableSchemaColumns
+
+# Zoom fields that hold instants; "" (e.g. recording_end while a recording is in progress) becomes null.
+TIME_FIELDS = (
+    "start_time",
+    "end_time",
+    "join_time",
+    "leave_time",
+    "created_at",
+    "create_time",
+    "user_created_at",
+    "last_login_time",
+    "recording_start",
+    "recording_end",
+    "date_time",
+    "schedule_time",
+    "join_waiting_room_time",
+    "deleted_time",
+    "auto_delete_date",
+)
+
+# Report listings use "MM/dd/yyyy HH:mm" for some fields.
+_REPORT_TIME_FORMATS = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """Parses Zoom's ISO-8601 UTC strings and the report `MM/dd/yyyy HH:mm` form into aware UTC datetimes."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    for fmt in _REPORT_TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def normalize_times(record: Dict[str, Any], fields: Iterable[str] = TIME_FIELDS) -> Dict[str, Any]:
+    """Returns the record with its time fields parsed to UTC datetimes (unparseable values left as they are)."""
+    out = dict(record)
+    for field in fields:
+        if field in out:
+            value = out[field]
+            parsed = parse_time(value)
+            if parsed is not None or value in ("", None):
+                out[field] = parsed
+    return out
+
+
+def timestamp_hints(*fields: str) -> TTableSchemaColumns:
+    """Column hints that type the given fields as UTC timestamps even when the first rows carry nulls."""
+    return {f: {"data_type": "timestamp", "nullable": True} for f in fields}
+
+
+def bigint_hints(*fields: str) -> TTableSchemaColumns:
+    return {f: {"data_type": "bigint", "nullable": True} for f in fields}
+
+
+def text_hints(*fields: str) -> TTableSchemaColumns:
+    return {f: {"data_type": "text", "nullable": True} for f in fields}
+
+
+def user_key(user: Dict[str, Any]) -> str:
+    """Pending users have no id, so they are keyed by their email."""
+    return str(user["id"]) if user.get("id") else f"pending:{user.get('email', '')}"
+
+
+def file_key(file: Dict[str, Any], meeting_uuid: str) -> str:
+    """CC and TIMELINE files carry no id; key them by what identifies them within the recording."""
+    if file.get("id"):
+        return str(file["id"])
+    return f"{meeting_uuid}|{file.get('file_type', '')}|{file.get('recording_start', '')}"

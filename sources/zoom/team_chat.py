@@ -1,0 +1,35 @@
+"""Team Chat channels (deduplicated across the users who belong to them) and their members."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List
+
+import dlt
+from dlt.common.typing import TDataItem, TDataItems
+
+from .run_context import ZoomRun
+
+
+def iter_channels(run: ZoomRun) -> Iterator[TDataItems]:
+    """Yields a deferred channel listing per user; a channel shared by many users is kept once."""
+    for user_id in run.host_ids():
+        if run.feature_disabled("channels"):
+            return
+        yield _user_channels(run, user_id)
+
+
+@dlt.defer
+def _user_channels(run: ZoomRun, user_id: str) -> List[Dict[str, Any]]:
+    rows = run.list_all("channels", "channels", user_id=user_id)
+    return [c for c in rows if run.claim("channels", c["id"])]
+
+
+def iter_channel_members(run: ZoomRun, channels: TDataItems) -> Iterator[TDataItem]:
+    for channel in channels if isinstance(channels, list) else [channels]:
+        yield _channel_members(run, channel["id"])
+
+
+@dlt.defer
+def _channel_members(run: ZoomRun, channel_id: str) -> List[Dict[str, Any]]:
+    rows = run.list_all("channel_members", "channel_members", channel_id=channel_id)
+    return [dict(m, channel_id=channel_id, member_id=m.get("member_id") or m.get("id")) for m in rows]

@@ -1,0 +1,80 @@
+"""Webinars (entities with registrants, panelists, polls, tracking sources) and their ended instances
+(past_webinars, absentees, participants, report participants)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Optional
+
+import dlt
+from dlt.common.typing import TDataItem, TDataItems
+
+from .instances import in_range
+from .rows import normalize_times
+from .run_context import ZoomRun
+
+
+def iter_webinar_refs(run: ZoomRun) -> Iterator[TDataItems]:
+    """Yields, per host, a deferred listing of the host's webinars."""
+    for user_id in run.host_ids():
+        if run.feature_disabled("webinars"):
+            return
+        yield _webinar_refs(run, user_id)
+
+
+@dlt.defer
+def _webinar_refs(run: ZoomRun, user_id: str) -> List[Dict[str, Any]]:
+    return run.user_webinars(user_id)
+
+
+def iter_webinar_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
+    for ref in refs if isinstance(refs, list) else [refs]:
+        if run.claim("webinars", ref["id"]):
+            yield _webinar_detail(run, ref["id"])
+
+
+@dlt.defer
+def _webinar_detail(run: ZoomRun, webinar_id: int) -> Optional[Dict[str, Any]]:
+    detail = run.get_or_skip("webinars", "webinar", webinar_id=webinar_id)
+    return normalize_times(detail) if detail is not None else None
+
+
+def iter_webinar_children(run: ZoomRun, resource: str, webinar: TDataItem) -> Iterator[TDataItem]:
+    """Yields a deferred listing of one webinar's registrants, panelists, polls or tracking sources."""
+    for w in webinar if isinstance(webinar, list) else [webinar]:
+        if resource in ("webinar_registrants", "webinar_tracking_sources") and not _registration_enabled(w):
+            continue
+        yield _webinar_children(run, resource, w["id"])
+
+
+def _registration_enabled(webinar: Dict[str, Any]) -> bool:
+    settings = webinar.get("settings") or {}
+    return bool(webinar.get("registration_url")) or settings.get("approval_type") in (0, 1)
+
+
+@dlt.defer
+def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> List[Dict[str, Any]]:
+    rows = run.list_all(resource, resource, webinar_id=webinar_id)
+    return [dict(normalize_times(r), webinar_id=webinar_id) for r in rows]
+
+
+def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
+    if bundle["kind"] == "webinar_instance" and in_range(run, "past_webinars", bundle):
+        if run.claim("past_webinars", bundle["uuid"]):
+            p = bundle["payload"]
+            yield {
+                "uuid": bundle["uuid"],
+                "webinar_id": bundle["id"],
+                "topic": p.get("topic"),
+                "host_id": bundle["host_id"],
+                "start_time": bundle["start_time"],
+            }
+
+
+def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataItem) -> Iterator[TDataItem]:
+    """Yields absentees, participants or report participants of one ended webinar instance."""
+    if bundle["kind"] != "webinar_instance" or not in_range(run, resource, bundle):
+        return
+    if not run.claim(resource, bundle["uuid"]):
+        return
+    for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
+        yield [dict(normalize_times(r), webinar_uuid=bundle["uuid"], webinar_id=bundle["id"]) for r in page]
