@@ -1,0 +1,102 @@
+"""Admin routes under /_emulator/: truth, stats, config, reset, adding meetings, completing recordings.
+Never subject to faults or rate limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from .api_recordings import recording_json
+from .model import iso
+from .paths import lenient_decode
+from .state_key import STATE
+from .truth import build_truth
+from .windows import parse_day
+
+
+def _bad(message: str) -> web.Response:
+    return web.json_response({"code": 300, "message": message}, status=400)
+
+
+async def truth(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    frm = parse_day(request.query.get("from"), "from")
+    to = parse_day(request.query.get("to"), "to")
+    return web.json_response(build_truth(state.data, frm, to))
+
+
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATE].stats.as_json())
+
+
+async def get_config(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATE].knobs.as_json())
+
+
+async def post_config(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    try:
+        state.configure(**(await request.json()))
+    except (ValueError, TypeError) as exc:
+        return _bad(str(exc))
+    return web.json_response(state.knobs.as_json())
+
+
+async def reset(request: web.Request) -> web.Response:
+    request.app[STATE].reset()
+    return web.json_response({"ok": True})
+
+
+def _instance_json(state, inst) -> dict:
+    m = inst.parent
+    return {
+        "id": m.id,
+        "uuid": inst.uuid,
+        "topic": m.topic,
+        "host_id": m.host.id,
+        "start_time": iso(inst.start),
+        "end_time": iso(inst.end),
+        "participants": inst.persons,
+        "recording": recording_json(inst, state.base_url, state.knobs.account_id, True)
+        if inst.recording
+        else None,
+    }
+
+
+async def add_meeting(request: web.Request) -> web.Response:
+    """Body (all optional): user, topic, start_time (ISO), duration, participants, transcript, audio,
+    processing, recorded, meeting_id (add an instance to an existing meeting)."""
+    state = request.app[STATE]
+    body = await request.json() if request.can_read_body else {}
+    if body.get("start_time"):
+        body["start_time"] = datetime.fromisoformat(str(body["start_time"]).replace("Z", "+00:00"))
+    try:
+        inst = state.data.add_meeting(**body)
+    except (ValueError, TypeError) as exc:
+        return _bad(str(exc))
+    return web.json_response(_instance_json(state, inst))
+
+
+async def complete_recording(request: web.Request) -> web.Response:
+    """Marks a processing recording completed (and adds its transcript unless {"transcript": false})."""
+    state = request.app[STATE]
+    raw = request.raw_path.split("?", 1)[0]
+    segment = raw[len("/_emulator/recordings/") : -len("/complete")]
+    uuid = lenient_decode(segment)
+    inst = state.data.instances.get(uuid)
+    if inst is None or inst.recording is None:
+        return web.json_response({"code": 3301, "message": f"No recording {uuid}"}, status=404)
+    body = await request.json() if request.can_read_body else {}
+    state.data.complete_recording(inst, transcript=bool(body.get("transcript", True)))
+    return web.json_response(_instance_json(state, inst))
+
+
+def add_admin_routes(app: web.Application) -> None:
+    app.router.add_get("/_emulator/truth", truth)
+    app.router.add_get("/_emulator/stats", stats)
+    app.router.add_get("/_emulator/config", get_config)
+    app.router.add_post("/_emulator/config", post_config)
+    app.router.add_post("/_emulator/reset", reset)
+    app.router.add_post("/_emulator/meetings", add_meeting)
+    app.router.add_post("/_emulator/recordings/{tail:.*}/complete", complete_recording)

@@ -1,0 +1,124 @@
+"""The emulator's knobs: data size, plan, rate limits, faults. Every knob can change at run time."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+LIGHT, MEDIUM, HEAVY, RESOURCE_INTENSIVE = "Light", "Medium", "Heavy", "Resource-intensive"
+CATEGORIES = (LIGHT, MEDIUM, HEAVY, RESOURCE_INTENSIVE)
+
+# Requests per second per category, by plan (Zoom's rate-limit page; Resource-intensive is per minute).
+PLAN_QPS = {
+    "free": {LIGHT: 4.0, MEDIUM: 2.0, HEAVY: 1.0, RESOURCE_INTENSIVE: 10 / 60},
+    "pro": {LIGHT: 30.0, MEDIUM: 20.0, HEAVY: 10.0, RESOURCE_INTENSIVE: 10 / 60},
+    "business": {LIGHT: 80.0, MEDIUM: 60.0, HEAVY: 40.0, RESOURCE_INTENSIVE: 20 / 60},
+}
+# Daily caps: each entry is (categories sharing the cap, requests per UTC day).
+PLAN_DAILY_CAPS = {
+    "free": [((LIGHT,), 6000), ((MEDIUM,), 2000), ((HEAVY, RESOURCE_INTENSIVE), 1000)],
+    "pro": [((HEAVY, RESOURCE_INTENSIVE), 30_000)],
+    "business": [((HEAVY, RESOURCE_INTENSIVE), 60_000)],
+}
+
+
+def default_now() -> datetime:
+    """Current UTC time truncated to the hour: the anchor every generated date is relative to."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class Knobs:
+    """Everything that shapes the emulator. Data knobs take effect on reset; the rest immediately."""
+
+    # data (deterministic from seed)
+    seed: int = 7
+    users: int = 6
+    meetings_per_user: int = 4
+    instances: int = 3  # past instances per recurring meeting
+    participants: int = 6  # max distinct people per instance
+    webinars: int = 1  # per hosting user
+    days_of_history: int = 90
+    channels: int = 3
+    media_bytes: int = 4096  # approximate size of MP4/M4A stubs
+    now: datetime | None = None
+    plan_features: dict = field(default_factory=lambda: {"webinars": True, "reports": True})
+    # credentials
+    account_id: str = "emuAccount01"
+    client_id: str = "emu-client-id"
+    client_secret: str = "emu-client-secret"
+    # auth and paging
+    token_ttl: float = 3600
+    page_token_ttl: float = 900
+    # rate limits
+    plan: str = "pro"
+    rate_limits: bool = True
+    daily_cap: int | None = None  # overrides the Heavy + Resource-intensive daily cap
+    qps_overrides: dict = field(default_factory=dict)  # {"Light": 100, ...}
+    # faults (applied to /v2 calls; to downloads and OAuth only when the flags say so)
+    latency_ms: float = 0
+    jitter_ms: float = 0
+    error_rate_5xx: float = 0.0
+    drop_rate: float = 0.0
+    force_429: int = 0  # the next N API calls answer 429
+    retry_after: float | None = None  # Retry-After seconds on forced 429s (None: no header)
+    faults_on_downloads: bool = False
+    faults_on_oauth: bool = False
+    redirect_downloads: bool = True  # media downloads answer 302 to the file host first
+
+    def __post_init__(self) -> None:
+        if self.now is None:
+            self.now = default_now()
+        elif isinstance(self.now, str):
+            self.now = datetime.fromisoformat(self.now.replace("Z", "+00:00"))
+        if self.now.tzinfo is None:
+            self.now = self.now.replace(tzinfo=UTC)
+        if self.plan not in PLAN_QPS:
+            raise ValueError(f"unknown plan {self.plan!r}; use one of {sorted(PLAN_QPS)}")
+        self.plan_features = {"webinars": True, "reports": True, **(self.plan_features or {})}
+
+    def copy(self) -> Knobs:
+        return copy.deepcopy(self)
+
+    def update(self, **changes: Any) -> None:
+        """Applies knob changes, rejecting unknown names (a typo must not pass silently)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown knob(s) {sorted(unknown)}; known: {sorted(known)}")
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.__post_init__()
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d["now"] = self.now.isoformat().replace("+00:00", "Z") if self.now else None
+        return d
+
+    def qps(self, category: str) -> float:
+        return float(self.qps_overrides.get(category, PLAN_QPS[self.plan][category]))
+
+    def daily_caps(self) -> list[tuple[tuple[str, ...], int]]:
+        caps = list(PLAN_DAILY_CAPS[self.plan])
+        if self.daily_cap is not None:
+            caps = [c for c in caps if HEAVY not in c[0]] + [
+                ((HEAVY, RESOURCE_INTENSIVE), int(self.daily_cap))
+            ]
+        return caps
+
+
+DATA_KNOBS = (
+    "seed",
+    "users",
+    "meetings_per_user",
+    "instances",
+    "participants",
+    "webinars",
+    "days_of_history",
+    "channels",
+    "media_bytes",
+    "now",
+    "plan_features",
+)

@@ -1,0 +1,95 @@
+"""Recording file downloads: `Authorization: Bearer` (API token or download_access_token) required;
+media answers 302 to a "file host" route first; bad auth gets Zoom's HTTP 200 HTML page."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from .files import html_denied_page
+from .state_key import STATE
+
+CONTENT_TYPES = {
+    "MP4": "video/mp4",
+    "M4A": "audio/mp4",
+    "VTT": "text/vtt; charset=utf-8",
+    "TXT": "text/plain; charset=utf-8",
+    "JSON": "application/json; charset=utf-8",
+    "CSV": "text/csv; charset=utf-8",
+}
+
+
+def _denied() -> web.Response:
+    return web.Response(status=200, text=html_denied_page(), content_type="text/html", charset="utf-8")
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+def _serve(f) -> web.Response:
+    name = f"{f.file_type.lower()}_{f.token[:8]}.{f.extension.lower()}"
+    return web.Response(
+        body=f.body(),
+        headers={
+            "Content-Type": CONTENT_TYPES.get(f.extension, "application/octet-stream"),
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
+
+
+async def _faults(request: web.Request):
+    state = request.app[STATE]
+    if not state.knobs.faults_on_downloads:
+        return None
+    await state.faults.delay()
+    state.faults.maybe_drop(request)
+    return state.faults.maybe_5xx()
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.requests["GET /rec/download/{fileId}"] += 1
+    fault = await _faults(request)
+    if fault is not None:
+        return fault
+    entry = state.data.files.get(request.match_info["token"])
+    token = _bearer(request)
+    if not (state.tokens.valid(token) or state.tokens.valid_download_token(token)):
+        return _denied()
+    if entry is None:
+        return web.json_response(
+            {"code": 3301, "message": "There is no recording for this meeting."}, status=404
+        )
+    _, f = entry
+    if f.status != "completed":
+        return web.json_response({"code": 3301, "message": "This recording is still processing."}, status=404)
+    if f.is_media and state.knobs.redirect_downloads:
+        exp = int(time.time()) + 300
+        sig = state.tokens.sign(f"{f.token}:{exp}")
+        raise web.HTTPFound(f"{state.base_url}/rec/file-host/{f.token}?exp={exp}&sig={sig}")
+    return _serve(f)
+
+
+async def file_host(request: web.Request) -> web.StreamResponse:
+    """The second hop of a redirected download: a short-lived signed URL, no Authorization needed."""
+    state = request.app[STATE]
+    state.stats.requests["GET /rec/file-host/{fileId}"] += 1
+    token = request.match_info["token"]
+    try:
+        exp = int(request.query.get("exp", "0"))
+    except ValueError:
+        exp = 0
+    entry = state.data.files.get(token)
+    if entry is None or exp < time.time() or request.query.get("sig") != state.tokens.sign(f"{token}:{exp}"):
+        return _denied()
+    return _serve(entry[1])
+
+
+async def play_page(request: web.Request) -> web.Response:
+    """play_url / share_url: a web page, not a file."""
+    return web.Response(
+        text="<html><body>Zoom recording player (emulated)</body></html>", content_type="text/html"
+    )

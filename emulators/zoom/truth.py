@@ -1,0 +1,159 @@
+"""Ground truth for `GET /_emulator/truth`: every row a correct connector can reach, keyed like the
+warehouse tables (docs/CONTRACTS.md §1), plus cleaned transcripts and `calls` readiness."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from .api_reports import reportable
+from .data import Dataset
+from .files import clean_transcript
+from .model import Instance, Meeting
+from .windows import older_than_a_year, within_fifteen_months, within_six_months
+
+TABLES = [
+    "users",
+    "meetings",
+    "past_meetings",
+    "meeting_participants",
+    "meeting_registrants",
+    "meeting_polls",
+    "meeting_poll_results",
+    "webinars",
+    "past_webinars",
+    "webinar_registrants",
+    "webinar_panelists",
+    "webinar_polls",
+    "webinar_tracking_sources",
+    "webinar_absentees",
+    "webinar_participants",
+    "recordings",
+    "recording_files",
+    "transcripts",
+    "transcript_segments",
+    "caption_segments",
+    "chat_messages",
+    "report_meetings",
+    "report_meeting_participants",
+    "report_webinar_participants",
+    "channels",
+    "channel_members",
+]
+
+
+def listed_meeting(m: Meeting, now: datetime) -> bool:
+    """Whether GET /users/{id}/meetings (scheduled or previous_meetings) lists the meeting."""
+    if m.is_webinar or m.kind == "instant" or m.host.status != "active":
+        return False
+    scheduled = m.is_recurring or m.start + timedelta(minutes=m.duration) > now
+    previous = any(within_six_months(i.start, now) for i in m.instances)
+    return scheduled or previous
+
+
+def reachable_instance(inst: Instance, now: datetime, reports: bool) -> bool:
+    """Whether a connector learns this meeting instance's UUID and can read GET /past_meetings/{uuid}."""
+    m = inst.parent
+    via_instances = listed_meeting(m, now) and within_fifteen_months(inst.start, now)
+    via_recordings = inst.recording is not None and m.host.status == "active"
+    via_reports = reports and reportable(inst, now) and m.host.status == "active"
+    return (via_instances or via_recordings or via_reports) and not older_than_a_year(inst.start, now)
+
+
+def _pkeys(rows: list[dict], prefix: dict) -> list[dict]:
+    return [{**prefix, "user_id": r["user_id"], "join_time": r["join_time"]} for r in rows]
+
+
+def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) -> dict:
+    """Args: frm/to limit time-bound tables to instances starting in [frm, to) (UTC dates)."""
+    now = ds.now
+    features = ds.knobs.plan_features
+    reports, webinars = features.get("reports", True), features.get("webinars", True)
+    lo = datetime(frm.year, frm.month, frm.day, tzinfo=UTC) if frm else None
+    hi = datetime(to.year, to.month, to.day, tzinfo=UTC) if to else None
+
+    def in_window(inst: Instance) -> bool:
+        return (lo is None or inst.start >= lo) and (hi is None or inst.start < hi)
+
+    t: dict[str, list] = {name: [] for name in TABLES}
+    transcripts: dict[str, str] = {}
+    calls: list[dict] = []
+    t["users"] = [{"user_key": u.key} for u in ds.users]
+
+    for m in ds.meetings:
+        if m.is_webinar:
+            continue
+        if listed_meeting(m, now):
+            t["meetings"].append({"id": m.id})
+            t["meeting_registrants"] += [
+                {"meeting_id": m.id, "id": r["id"]} for r in m.registrants if r["status"] == "approved"
+            ]
+            t["meeting_polls"] += [{"meeting_id": m.id, "id": p["id"]} for p in m.polls]
+        for inst in m.instances:
+            if not in_window(inst):
+                continue
+            u = inst.uuid
+            if reachable_instance(inst, now, reports):
+                t["past_meetings"].append({"uuid": u})
+                if inst.persons >= 2:
+                    t["meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
+                t["meeting_poll_results"] += [
+                    {
+                        "meeting_uuid": u,
+                        **{k: r[k] for k in ("name", "email", "polling_id", "question", "date_time")},
+                    }
+                    for r in inst.poll_results
+                ]
+            if reports and reportable(inst, now) and m.host.status == "active":
+                t["report_meetings"].append({"uuid": u})
+                t["report_meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
+            rec = inst.recording
+            if rec is None or m.host.status != "active":
+                continue
+            t["recordings"].append({"uuid": u})
+            t["recording_files"] += [{"file_key": f.key(u)} for f in rec.files]
+            if rec.has_transcript:
+                t["transcripts"].append({"meeting_uuid": u})
+                transcripts[u] = clean_transcript(rec.cues)
+                t["transcript_segments"] += [{"meeting_uuid": u, "sequence": c.sequence} for c in rec.cues]
+            cc = rec.file("CC")
+            if cc is not None and cc.status == "completed":
+                t["caption_segments"] += [{"meeting_uuid": u, "sequence": c.sequence} for c in rec.captions]
+            if rec.file("CHAT") is not None:
+                t["chat_messages"] += [{"meeting_uuid": u, "sequence": c.sequence} for c in rec.chat]
+            calls.append(
+                {
+                    "meeting_uuid": u,
+                    "ready": (rec.has_audio or rec.has_transcript) and not rec.processing,
+                    "has_transcript": rec.has_transcript,
+                    "has_audio": rec.has_audio,
+                    "processing": rec.processing,
+                }
+            )
+
+    if webinars:
+        for w in ds.meetings:
+            if not w.is_webinar or w.host.status != "active":
+                continue
+            t["webinars"].append({"id": w.id})
+            t["webinar_registrants"] += [{"webinar_id": w.id, "id": r["id"]} for r in w.registrants]
+            t["webinar_panelists"] += [{"webinar_id": w.id, "id": p["id"]} for p in w.panelists]
+            t["webinar_polls"] += [{"webinar_id": w.id, "id": p["id"]} for p in w.polls]
+            t["webinar_tracking_sources"] += [{"webinar_id": w.id, "id": s["id"]} for s in w.tracking_sources]
+            for inst in w.instances:
+                if not in_window(inst) or not within_fifteen_months(inst.start, now):
+                    continue
+                u = inst.uuid
+                t["past_webinars"].append({"uuid": u})
+                if older_than_a_year(inst.start, now):
+                    continue
+                t["webinar_absentees"] += [{"webinar_uuid": u, "id": r["id"]} for r in inst.absentees]
+                t["webinar_participants"] += _pkeys(inst.participants, {"webinar_uuid": u})
+                if reports and within_six_months(inst.start, now):
+                    t["report_webinar_participants"] += _pkeys(inst.participants, {"webinar_uuid": u})
+
+    active_ids = {u.id for u in ds.active_users}
+    for ch in ds.channels:
+        if any(m["id"] in active_ids for m in ch.members):
+            t["channels"].append({"id": ch.id})
+            t["channel_members"] += [{"channel_id": ch.id, "member_id": m["member_id"]} for m in ch.members]
+    return {"tables": t, "transcripts": transcripts, "calls": calls}
