@@ -25,7 +25,6 @@ _FROM = {
     "report_meetings": "GET /report/users/{userId}/meetings (month windows, last 6 months)",
     "channels": "GET /chat/users/{userId}/channels (deduplicated)",
 }
-_EXTRA_KEYS = {"past_webinars": "uuid", "channels": "id"}
 
 
 def _key(key: Any) -> str:
@@ -38,14 +37,14 @@ def table_rows() -> List[List[str]]:
         for n, e in ENDPOINTS.items()
         if e.primary_key and n not in ("meeting", "webinar", "meeting_recordings")
     ]
-    names += ["past_webinars"] + [t for t in RECORDING_TABLES]
+    names += list(RECORDING_TABLES)
     rows = []
     for name in names:
         e = ENDPOINTS.get(name)
         key = (
             RECORDING_TABLES[name]["primary_key"]
             if name in RECORDING_TABLES
-            else (e.primary_key if e else _EXTRA_KEYS[name])
+            else (e.primary_key if e else "")
         )
         cursor = "start_time (window)" if name in TIME_BOUND or name in RECORDING_TABLES else "— (merge)"
         source = _FROM.get(name) or (f"GET {e.path}" if e else "")

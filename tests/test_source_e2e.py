@@ -8,7 +8,7 @@ from typing import Any, Iterator, Tuple
 import pytest
 
 from emulators.zoom import ZoomEmulator
-from tests.zoom_helpers import (
+from zoom_helpers import (
     count,
     duplicates,
     load,

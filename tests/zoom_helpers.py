@@ -75,8 +75,6 @@ def table_key(table: str) -> Tuple[str, ...]:
     from sources.zoom.recordings import TABLES
 
     key = TABLES[table]["primary_key"] if table in TABLES else ENDPOINTS[table].primary_key
-    if table == "past_webinars":
-        key = "uuid"
     return tuple(key) if isinstance(key, (tuple, list)) else (key,)
 
 

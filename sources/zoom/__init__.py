@@ -140,7 +140,7 @@ def _resources(run: ZoomRun) -> Iterable[DltResource]:
     )
     yield child(_bind(reports.iter_report_meetings, run), feed, "report_meetings")
     yield child(_bind(reports.iter_report_participants, run), feed, "report_meeting_participants", **parallel)
-    yield child(_bind(webinars.iter_past_webinars, run), feed, "past_webinars", key="uuid")
+    yield child(_bind(webinars.iter_past_webinars, run), feed, "past_webinars")
     for name in ("webinar_absentees", "webinar_participants", "report_webinar_participants"):
         yield child(_bind(webinars.iter_webinar_instance_children, run, name), feed, name, **parallel)
 

@@ -150,7 +150,7 @@ def _reports(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> List[Dict[str,
 def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> List[Dict[str, Any]]:
     out = []
     for webinar in run.user_webinars(host):
-        for inst in run.list_all("past_webinars", "past_webinar_instances", webinar_id=webinar["id"]):
+        for inst in run.list_all("past_webinars", "past_webinars", webinar_id=webinar["id"]):
             record = dict(inst, id=webinar["id"], topic=webinar.get("topic"))
             bundle = _bundle("webinar_instance", record, host)
             if bundle and start <= bundle["start_time"] < end:

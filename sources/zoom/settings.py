@@ -134,7 +134,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         # Webinars
         Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300, "id"),
         Endpoint("webinar", "/webinars/{webinar_id}", _L, primary_key="id"),
-        Endpoint("past_webinar_instances", "/past_webinars/{webinar_id}/instances", _L, "webinars"),
+        Endpoint(
+            "past_webinars", "/past_webinars/{webinar_id}/instances", _L, "webinars", None, "uuid", cursor="start_time"
+        ),
         Endpoint(
             "webinar_registrants",
             "/webinars/{webinar_id}/registrants",
