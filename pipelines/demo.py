@@ -57,14 +57,24 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
     out.mkdir(parents=True)
     db_path = out / "zoom_pipeline.duckdb"
     started = time.monotonic()
-    print(f"Starting the Zoom and Kendo emulators on 127.0.0.1 ({users} users, {HISTORY_DAYS} days of history)…")
+    print(
+        f"Starting the Zoom and Kendo emulators on 127.0.0.1 ({users} users, {HISTORY_DAYS} days of history)…"
+    )
     with (
-        ZoomEmulator(seed=2026, users=users, days_of_history=HISTORY_DAYS - 2, latency_ms=20, jitter_ms=10) as zoom,
+        ZoomEmulator(
+            seed=2026, users=users, days_of_history=HISTORY_DAYS - 2, latency_ms=20, jitter_ms=10
+        ) as zoom,
         KendoEmulator(latency_ms=20) as kendo,
     ):
         creds = ZoomCredentials()
-        creds.account_id, creds.client_id, creds.client_secret = zoom.account_id, zoom.client_id, zoom.client_secret
-        client = ZoomClient(ZoomAuth(creds, zoom.token_url), base_url=zoom.api_base, limiter=RateLimiter("pro"))
+        creds.account_id, creds.client_id, creds.client_secret = (
+            zoom.account_id,
+            zoom.client_id,
+            zoom.client_secret,
+        )
+        client = ZoomClient(
+            ZoomAuth(creds, zoom.token_url), base_url=zoom.api_base, limiter=RateLimiter("pro")
+        )
         pipeline = make_pipeline(
             "duckdb", "zoom", str(db_path), pipeline_name="zoom_demo", pipelines_dir=str(out / "pipelines")
         )
@@ -74,7 +84,9 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
         print("\n".join(summary.lines()))
 
         print(f"\nPushing ready calls to the Kendo emulator at {kendo.ingest_url} …")
-        report = push_from_config(pipeline, api_key=kendo.api_key, ingest_url=kendo.ingest_url, rate_per_second=20)
+        report = push_from_config(
+            pipeline, api_key=kendo.api_key, ingest_url=kendo.ingest_url, rate_per_second=20
+        )
         print("\n".join(report.lines()))
         received = len(kendo.received())
 
@@ -89,5 +101,7 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
     print(f"\nKendo received {received} call(s).")
     print(f"Done in {time.monotonic() - started:.1f} s. DuckDB file: {db_path}")
     print("Open it for SQL (dataset `zoom`):")
-    print(f'  zoom-pipeline sql --duckdb-path "{db_path}" "SELECT title, rep_email, call_date, ready FROM calls LIMIT 10"')
+    print(
+        f'  zoom-pipeline sql --duckdb-path "{db_path}" "SELECT title, rep_email, call_date, ready FROM calls LIMIT 10"'
+    )
     return 0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTraces
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -19,25 +19,35 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
-def _env_name(section_path: str) -> str:
-    return "__".join(p.upper() for p in section_path.split("."))
+def _missing(traces: Any, found: Dict[str, str]) -> None:
+    """Collects each missing leaf field with the env-var name a user would set (the clearest of dlt's)."""
+    for field_name, entries in traces.items():
+        for entry in entries:
+            if isinstance(entry, LookupTraces):
+                _missing(entry.traces, found)
+            elif entry.provider == "Environment Variables" and entry.value is None:
+                best = found.get(field_name)
+                if _better(entry.key, best):
+                    found[field_name] = entry.key
+
+
+def _better(key: str, best: Optional[str]) -> bool:
+    # prefer SOURCES__ZOOM__CREDENTIALS__X / DESTINATION__KENDO__X over pipeline-prefixed or generic names
+    def rank(k: str) -> tuple:
+        return (not k.startswith(("SOURCES__", "DESTINATION__")), "ZOOM__ZOOM" in k, -len(k))
+
+    return best is None or rank(key) < rank(best)
 
 
 def friendly_error(exc: BaseException) -> str:
     """A one-line message for `exc`: missing settings are named with their env-var form."""
     root = _root(exc)
     if isinstance(root, ConfigFieldMissingException):
-        fields = sorted(set(root.fields))
-        sections = [t.key for traces in root.traces.values() for t in traces if t.key]
-        where = next((s for s in sections if s), None)
-        names = ", ".join(fields)
-        hint = ""
-        if where:
-            hint = f" (looked up e.g. {where})"
-        elif fields:
-            hint = f" (e.g. SOURCES__ZOOM__CREDENTIALS__{fields[0].upper()})"
+        found: Dict[str, str] = {}
+        _missing(root.traces, found)
+        names = ", ".join(f"{k} ({v})" for k, v in sorted(found.items())) or ", ".join(root.fields)
         return (
-            f"missing setting(s) {names}{hint}: put them in .dlt/secrets.toml "
+            f"missing setting(s): {names}: put them in .dlt/secrets.toml "
             "(see .dlt/secrets.toml.example) or set them as environment variables"
         )
     text = str(root).strip().splitlines()[0] if str(root).strip() else type(root).__name__

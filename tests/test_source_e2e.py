@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Iterator, Tuple
 
 import pytest
-
-from emulators.zoom import ZoomEmulator
 from zoom_helpers import (
     count,
     duplicates,
@@ -18,6 +16,8 @@ from zoom_helpers import (
     truth_rows,
     warehouse_rows,
 )
+
+from emulators.zoom import ZoomEmulator
 
 HISTORY_DAYS = 60
 ZOOM_TABLES = [
