@@ -22,7 +22,6 @@ from sources.zoom.ratelimit import RateLimiter
 from sources.zoom.rows import parse_time
 from sources.zoom.settings import DEFAULT_PLAN, MAX_WINDOW_DAYS
 
-
 logger = logging.getLogger("pipelines")
 
 PIPELINE_NAME = "zoom_pipeline"

@@ -165,7 +165,7 @@ def test_killed_run_then_rerun_equals_uninterrupted(emu, tmp_path, phase) -> Non
         )
         if phase == "extract":
             # past the entity listings, in the middle of the time-bound windows
-            killed = _kill_when(proc, lambda: sum(emu.stats()["requests"].values()) - before > 60)
+            killed = _kill_when(proc, lambda b=before: sum(emu.stats()["requests"].values()) - b > 60)
         else:
             # the first load into an empty destination: a copy job has started
             killed = _kill_when(proc, lambda: bool(_started_jobs(tmp_path)))
