@@ -221,7 +221,11 @@ def call_row(
         "audio_file_type": audio.get("file_type") if audio else None,
         "transcript": text,
         "has_transcript": has_transcript,
-        "has_audio": audio is not None,
+        # an audio file exists (it may still be processing); `audio_url` is set once it is downloadable
+        "has_audio": any(
+            (f.get("file_type") or "").upper() in ("M4A", "MP4") and not f.get("is_participant_audio")
+            for f in files
+        ),
         "processing": processing,
         "ready": (audio is not None or has_transcript) and not processing,
         "is_webinar": _int_or_none(payload.get("type")) in WEBINAR_TYPES,
