@@ -1,0 +1,261 @@
+"""`push_calls`: the dual-write step. Reads ready calls from the warehouse, pushes the ones Kendo has not
+accepted yet through the `kendo_destination` (a small dlt pipeline), and keeps the `kendo_sync` ledger.
+
+Why the push pipeline never blocks anything: the ledger in the warehouse is the checkpoint, not the push
+pipeline's load package. Per-call problems are caught into the ledger; only a refused key raises, and then
+(and before every push) any pending package of the push pipeline is discarded, so neither the warehouse
+pipeline (a different pipeline) nor the next push starts behind a pending package.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dlt
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from .destination import kendo_destination
+from .errors import KendoAuthError, KendoError
+from .ledger import Ledger, LedgerEntry
+from .payload import build_payload, payload_hash, redacted_payload
+from .session import PushSession, TAudioUrlFn, registered
+from .settings import (
+    API_KEY_SETTING,
+    CALL_COLUMNS,
+    CALLS_TABLE,
+    DEFAULT_BACKOFF_SECONDS,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_INGEST_URL,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE_PER_SECOND,
+    INGEST_URL_SETTING,
+)
+from .summary import PushSummary
+
+logger = logging.getLogger("destinations.kendo")
+
+TDateLike = date | datetime | str
+
+
+def push_calls(
+    warehouse_pipeline: dlt.Pipeline,
+    *,
+    api_key: str | None = None,
+    ingest_url: str | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    rate_per_second: float | None = DEFAULT_RATE_PER_SECOND,
+    since: TDateLike | None = None,
+    until: TDateLike | None = None,
+    rep_emails: Iterable[str] | None = None,
+    dry_run: bool = False,
+    resend_changed: bool = False,
+    audio_url_fn: TAudioUrlFn | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+    push_pipeline_name: str | None = None,
+) -> PushSummary:
+    """Pushes the warehouse's ready calls to Kendo, once each, and records them in `kendo_sync`.
+
+    Args:
+        warehouse_pipeline: the pipeline that loaded `calls` (DuckDB or Postgres); the ledger goes next to it.
+        api_key: Kendo push key; default: `destination.kendo.api_key` from secrets / env.
+        ingest_url: default: `destination.kendo.ingest_url`, else Kendo's production endpoint.
+        concurrency: maximum POSTs in flight. Also the most calls a crash can duplicate.
+        rate_per_second: pacing of POSTs (None or 0: unpaced).
+        since: only calls with `call_date >= since` (a date is midnight UTC).
+        until: only calls with `call_date < until`.
+        rep_emails: only calls whose `rep_email` is in this list (case-insensitive), e.g. the Kendo
+            team's members; None: every rep.
+        dry_run: post nothing and write nothing; return the bodies that would be posted (no key, audio
+            URL tokens masked). `audio_url_fn` is not called.
+        resend_changed: re-post calls that were sent but whose content changed since (Kendo creates a new
+            call; the ledger then holds the new callId).
+        audio_url_fn: `fn(row) -> url` giving the audioUrl to send (e.g. a staged copy); called right
+            before each POST, so short-lived URLs are fresh.
+        max_attempts: tries per call for 429 / 5xx / connection errors; then the call stays pending.
+        backoff_seconds: first retry back-off (doubles, with jitter).
+        push_pipeline_name: default `<warehouse pipeline name>_kendo_push`.
+
+    Returns:
+        PushSummary of this run.
+
+    Raises:
+        KendoAuthError: the key is missing or Kendo refused it (no call is marked sent).
+    """
+    summary = PushSummary(dry_run=dry_run)
+    with warehouse_pipeline.sql_client() as sql_client:
+        ledger = Ledger(sql_client)
+        rows = read_ready_calls(
+            warehouse_pipeline, sql_client, since=since, until=until, rep_emails=rep_emails
+        )
+        to_push, resend = plan_push(rows, ledger.entries(), resend_changed, summary)
+        if dry_run:
+            summary.dry_run_payloads = [redacted_payload(build_payload(row)) for row in to_push]
+            logger.info("%s", summary)
+            return summary
+        api_key, ingest_url = resolve_settings(api_key, ingest_url)
+        if not to_push:
+            logger.info("%s", summary)
+            return summary
+        ledger.ensure_table()
+        session = PushSession(
+            ledger,
+            concurrency=concurrency,
+            rate_per_second=rate_per_second,
+            max_attempts=max_attempts,
+            backoff_seconds=backoff_seconds,
+            resend=resend,
+            audio_url_fn=audio_url_fn,
+            summary=summary,
+        )
+        with registered(session):
+            _run_push_pipeline(warehouse_pipeline, session, to_push, api_key, ingest_url, push_pipeline_name)
+    for uuid, message in summary.failed.items():
+        logger.warning("Kendo refused call %s: %s", uuid, message)
+    if summary.changed_not_resent:
+        logger.warning(
+            "%d call(s) changed after they were sent to Kendo and were not re-sent (resend_changed=False): %s",
+            len(summary.changed_not_resent),
+            ", ".join(summary.changed_not_resent[:20]),
+        )
+    logger.info("%s", summary)
+    return summary
+
+
+def resolve_settings(api_key: str | None, ingest_url: str | None) -> tuple[str, str]:
+    """The key and endpoint: explicit arguments first, then dlt config / secrets / env."""
+    key = api_key or dlt.secrets.get(API_KEY_SETTING)
+    if not key:
+        raise KendoAuthError.missing()
+    url = ingest_url or dlt.config.get(INGEST_URL_SETTING) or DEFAULT_INGEST_URL
+    return str(key), str(url)
+
+
+def _as_utc(value: TDateLike) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _calls_columns(warehouse_pipeline: dlt.Pipeline) -> set[str]:
+    for schema in warehouse_pipeline.schemas.values():
+        if CALLS_TABLE in schema.tables:
+            return set(schema.get_table_columns(CALLS_TABLE))
+    raise KendoError(
+        f"the warehouse pipeline {warehouse_pipeline.pipeline_name!r} has no `{CALLS_TABLE}` table yet;"
+        " load Zoom into the warehouse before pushing to Kendo"
+    )
+
+
+def read_ready_calls(
+    warehouse_pipeline: dlt.Pipeline,
+    sql_client: Any,
+    *,
+    since: TDateLike | None = None,
+    until: TDateLike | None = None,
+    rep_emails: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Ready calls (`ready` true) from the warehouse, oldest first, after the date and rep filters."""
+    available = _calls_columns(warehouse_pipeline)
+    if "ready" not in available or "meeting_uuid" not in available:
+        raise KendoError(f"the warehouse `{CALLS_TABLE}` table has no `ready` / `meeting_uuid` column")
+    columns = [c for c in CALL_COLUMNS if c in available]
+    where: list[str] = ["ready = TRUE"]
+    args: list[Any] = []
+    if since is not None:
+        where.append("call_date >= %s")
+        args.append(_as_utc(since))
+    if until is not None:
+        where.append("call_date < %s")
+        args.append(_as_utc(until))
+    if rep_emails is not None:
+        emails = sorted({e.strip().lower() for e in rep_emails if e and e.strip()})
+        if not emails:
+            return []
+        where.append(f"LOWER(rep_email) IN ({', '.join(['%s'] * len(emails))})")
+        args.extend(emails)
+    order = "call_date, meeting_uuid" if "call_date" in available else "meeting_uuid"
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {sql_client.make_qualified_table_name(CALLS_TABLE)}"
+        f" WHERE {' AND '.join(where)} ORDER BY {order}"
+    )
+    result = sql_client.execute_sql(sql, *args) or []
+    return [{**dict.fromkeys(CALL_COLUMNS), **dict(zip(columns, r, strict=True))} for r in result]
+
+
+def plan_push(
+    rows: list[dict[str, Any]],
+    entries: Mapping[str, LedgerEntry],
+    resend_changed: bool,
+    summary: PushSummary,
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Splits rows into the ones to post and the ones the ledger says to skip (counted in `summary`)."""
+    to_push: list[dict[str, Any]] = []
+    resend: set[str] = set()
+    for row in rows:
+        uuid = str(row["meeting_uuid"])
+        entry = entries.get(uuid)
+        if entry is None or entry.status == "pending":
+            to_push.append(row)
+            continue
+        changed = entry.payload_hash != payload_hash(build_payload(row))
+        if entry.status == "failed":
+            if changed:
+                to_push.append(row)  # Kendo refused the old content; the new one may pass
+            else:
+                summary.add("skipped_failed", uuid)
+        elif not changed:
+            summary.add("skipped_already_sent", uuid)
+        elif resend_changed:
+            resend.add(uuid)
+            to_push.append(row)
+        else:
+            summary.add("changed_not_resent", uuid)
+    return to_push, resend
+
+
+def _discard_pending(pipeline: dlt.Pipeline) -> None:
+    """Drops the push pipeline's pending packages: their calls are `pending` in the ledger already."""
+    if not pipeline.has_pending_data:
+        return
+    try:
+        pipeline.abort_packages()
+    except Exception as exc:  # an abort can itself fail on a half-written package: wipe the scratch dir
+        logger.debug("abort_packages failed (%s); dropping the push pipeline working dir", type(exc).__name__)
+    if pipeline.has_pending_data:
+        pipeline.drop()
+
+
+def _run_push_pipeline(
+    warehouse_pipeline: dlt.Pipeline,
+    session: PushSession,
+    rows: list[dict[str, Any]],
+    api_key: str,
+    ingest_url: str,
+    push_pipeline_name: str | None,
+) -> None:
+    name = push_pipeline_name or f"{warehouse_pipeline.pipeline_name}_kendo_push"
+    destination = kendo_destination(api_key=api_key, ingest_url=ingest_url, push_session=session.id)
+    push_pipeline = dlt.pipeline(
+        pipeline_name=name,
+        pipelines_dir=warehouse_pipeline.pipelines_dir,
+        destination=destination,
+    )
+    try:
+        _discard_pending(push_pipeline)  # left by a push that was killed
+        calls = dlt.resource(rows, name=CALLS_TABLE, write_disposition="append")
+        push_pipeline.run(calls)
+    except PipelineStepFailed as exc:
+        if session.auth_error is not None:
+            raise KendoAuthError(session.auth_error.status) from None
+        raise KendoError(f"the Kendo push pipeline failed at the {exc.step} step: {exc.exception}") from exc
+    finally:
+        _discard_pending(push_pipeline)
+        warehouse_pipeline.activate()
+    if session.auth_error is not None:
+        raise KendoAuthError(session.auth_error.status)

@@ -1,0 +1,38 @@
+"""Constants of the Kendo Push API destination: endpoint, config keys, ledger table, push defaults."""
+
+from __future__ import annotations
+
+DEFAULT_INGEST_URL = "https://app.kendo.ai/api/integrations/push-api/ingest"
+
+# @dlt.destination(name=...) makes dlt read `destination.kendo.*` from config / secrets / env
+DESTINATION_NAME = "kendo"
+API_KEY_SETTING = "destination.kendo.api_key"
+API_KEY_ENV = "DESTINATION__KENDO__API_KEY"
+INGEST_URL_SETTING = "destination.kendo.ingest_url"
+
+# the ledger lives in the warehouse dataset, next to `calls`
+CALLS_TABLE = "calls"
+LEDGER_TABLE = "kendo_sync"
+
+# the `calls` columns (docs/CONTRACTS.md §5) the payload is built from
+CALL_COLUMNS = (
+    "meeting_uuid",
+    "meeting_id",
+    "title",
+    "rep_name",
+    "rep_email",
+    "call_date",
+    "duration_minutes",
+    "audio_url",
+    "transcript",
+)
+
+DEFAULT_CONCURRENCY = 4
+DEFAULT_RATE_PER_SECOND = 5.0
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_BACKOFF_SECONDS = 0.5  # first back-off; doubles per attempt, with jitter
+MAX_BACKOFF_SECONDS = 30.0
+MAX_RETRY_AFTER_SECONDS = 120.0  # a longer Retry-After leaves the call pending for the next run
+REQUEST_TIMEOUT_SECONDS = 60.0
+# rows handed to the destination function per call; posted `concurrency` at a time inside it
+DESTINATION_BATCH_SIZE = 100

@@ -1,0 +1,64 @@
+"""PushSummary: what one `push_calls` run did, call by call (Zoom meeting UUIDs)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class PushSummary:
+    """Outcome of a push. Lists hold Zoom meeting UUIDs; dicts map a UUID to the last problem.
+
+    Attributes:
+        sent: accepted by Kendo in this run (201, callId in the ledger).
+        resent: already sent before, changed since, and re-sent because `resend_changed` was asked.
+        skipped_already_sent: `sent` in the ledger with an unchanged payload: not posted again.
+        changed_not_resent: `sent` in the ledger, but the payload changed since; reported, not re-sent.
+        skipped_failed: Kendo refused them (400) before and their payload has not changed.
+        failed: Kendo answered 400 in this run: UUID -> Kendo's message.
+        pending: retries ran out (429 / 5xx / connection) or the push stopped: posted again next run.
+        dry_run: True when nothing was posted.
+        dry_run_payloads: the bodies a real run would post (audio URL tokens masked; never the key).
+    """
+
+    sent: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)
+    skipped_already_sent: list[str] = field(default_factory=list)
+    changed_not_resent: list[str] = field(default_factory=list)
+    skipped_failed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    dry_run_payloads: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, bucket: str, uuid: str, message: str | None = None) -> None:
+        """Thread-safe: appends `uuid` to a list bucket, or sets `uuid -> message` in a dict bucket."""
+        with self._lock:
+            target = getattr(self, bucket)
+            if isinstance(target, dict):
+                target[uuid] = message or ""
+            else:
+                target.append(uuid)
+
+    def counts(self) -> dict[str, int]:
+        """Number of calls per bucket."""
+        names = (
+            "sent",
+            "resent",
+            "skipped_already_sent",
+            "changed_not_resent",
+            "skipped_failed",
+            "failed",
+            "pending",
+        )
+        counts = {name: len(getattr(self, name)) for name in names}
+        if self.dry_run:
+            counts["would_send"] = len(self.dry_run_payloads)
+        return counts
+
+    def __str__(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.counts().items() if v or k in ("sent", "failed", "pending")]
+        return ("Kendo push (dry run): " if self.dry_run else "Kendo push: ") + ", ".join(parts)
