@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -183,3 +184,31 @@ def test_killed_run_then_rerun_equals_uninterrupted(emu, tmp_path, phase) -> Non
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert_same_as_truth(tmp_path, emu.truth())
+
+
+def test_demo_ends_with_report_and_its_sql_command_opens_the_file(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    env.update(DLT_PROJECT_DIR=str(tmp_path), RUNTIME__DLTHUB_TELEMETRY="false")
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [SCRIPT, "demo", "--dir", str(out), "--users", "4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for heading in (
+        "Rows loaded this run",
+        "Meetings per week",
+        "Top hosts by meeting minutes",
+        "Talk time by speaker",
+    ):
+        assert heading in done.stdout
+    assert "Kendo push: sent=" in done.stdout
+    command = done.stdout.strip().splitlines()[-1].strip()
+    assert command.startswith("zoom-pipeline sql --duckdb-path")
+    args = shlex.split(command)
+    opened = subprocess.run([SCRIPT, *args[1:]], env=env, capture_output=True, text=True, timeout=60)
+    assert opened.returncode == 0, opened.stderr
+    assert "rep_email" in opened.stdout
