@@ -64,13 +64,17 @@ def make_pipeline(
         dest = dlt.destinations.postgres()
     else:
         raise ValueError(f"--destination must be duckdb or postgres, not {destination!r}")
-    return dlt.pipeline(
+    from .safe_load import configure_idempotent_load
+
+    pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dest,
         dataset_name=dataset,
         progress=progress,
         pipelines_dir=pipelines_dir,
     )
+    # a killed load must replay exactly once (see safe_load), whichever way the pipeline is run
+    return configure_idempotent_load(pipeline)
 
 
 @with_config(sections=("sources", "zoom"))
