@@ -146,10 +146,14 @@ def _resources(run: ZoomRun) -> Iterable[DltResource]:
 
 
 def _bind(fn: Any, *args: Any) -> Any:
-    """A one-argument transformer function that calls `fn(*args, item)` (dlt passes the parent item)."""
+    """A one-argument transformer that yields from `fn(*args, item)` (dlt passes the parent item).
+
+    It must be a generator function: for a plain function that returns a generator, dlt's `parallelized`
+    only creates the generator in the pool and iterates it on the main thread, so requests run serially.
+    """
 
     def transform(item: Any) -> Any:
-        return fn(*args, item)
+        yield from fn(*args, item)
 
     transform.__name__ = getattr(fn, "__name__", "transform")
     return transform
