@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end-date", help="with --start-date: load this fixed range only (a backfill)")
     run.add_argument("--resources", type=_csv, default=None, help="comma-separated tables (default: all)")
     run.add_argument(
-        "--windows-per-run", type=int, default=None, help="month windows per resumable step (default 3)"
+        "--windows-per-run", type=int, default=None, help="month windows per resumable step (default 6)"
     )
     run.add_argument(
         "--push-kendo", action="store_true", help="after the load, push new ready calls to Kendo"

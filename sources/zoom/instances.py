@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -24,7 +25,7 @@ from dlt.common.typing import TDataItem
 
 from .rows import parse_time
 from .run_context import ZoomRun
-from .settings import MAX_WINDOW_DAYS
+from .settings import ENDPOINTS, MAX_WINDOW_DAYS, Category
 from .windows import iter_windows
 
 logger = logging.getLogger("sources.zoom")
@@ -73,29 +74,82 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     start = min(s for s, _ in ranges.values())
     end = max(e for _, e in ranges.values())
     wanted = set(selected)
-    tasks: List[Callable[[], List[Dict[str, Any]]]] = []
     hosts = run.host_ids()
     windows = iter_windows(start, end - timedelta(microseconds=1)) if end > start else []
+    # Listings are queued per rate-limit category, each with its own threads, so a backlog in one category
+    # never holds up another: the Heavy report listings (which feed the Heavy report participants) start
+    # at once instead of waiting behind Medium listings that queue in a busy Medium lane.
+    lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
+    horizon = (datetime.now(UTC) - REPORT_HORIZON).date()
     for host in hosts:
         if wanted & set(MEETING_INSTANCE_TABLES):
-            tasks.append(partial(_meeting_instances, run, host, start, end))
-        if wanted & set(RECORDING_TABLES + MEETING_INSTANCE_TABLES):
-            tasks += [partial(_recordings, run, host, w) for w in windows]
-        if wanted & set(REPORT_TABLES + MEETING_INSTANCE_TABLES):
-            horizon = (datetime.now(UTC) - REPORT_HORIZON).date()
-            tasks += [partial(_reports, run, host, w) for w in windows if w[1] >= horizon]
+            lanes[_category("meetings")].append(partial(_meeting_instances, run, host, start, end))
         if wanted & set(WEBINAR_INSTANCE_TABLES):
-            tasks.append(partial(_webinar_instances, run, host, start, end))
-    logger.info("instances: %d listings over %d windows for %d hosts", len(tasks), len(windows), len(hosts))
-    with cf.ThreadPoolExecutor(max_workers=LISTING_THREADS, thread_name_prefix="zoom-listing") as pool:
-        futures = [pool.submit(task) for task in tasks]
-        for future in cf.as_completed(futures):
-            for bundle in future.result():
-                if start <= bundle["start_time"] < end:
-                    yield bundle
+            lanes[_category("webinars")].append(partial(_webinar_instances, run, host, start, end))
+    for w in windows:
+        for host in hosts:
+            if wanted & set(REPORT_TABLES + MEETING_INSTANCE_TABLES) and w[1] >= horizon:
+                lanes[_category("report_meetings")].append(partial(_reports, run, host, w))
+            if wanted & set(RECORDING_TABLES + MEETING_INSTANCE_TABLES):
+                lanes[_category("recordings")].append(partial(_recordings, run, host, w))
+    count = sum(len(q) for q in lanes.values())
+    logger.info("instances: %d listings over %d windows for %d hosts", count, len(windows), len(hosts))
+    for bundle in _run_listings(lanes):
+        if start <= bundle["start_time"] < end:
+            yield bundle
     if not run.explicit_range:
         for resource, (_, resource_end) in ranges.items():
             dlt.current.resource_state(resource)["window_cursor"] = resource_end.isoformat()
+
+
+# A listing returns its bundles and its follow-up listings (a host's meetings -> one listing per meeting).
+ListingResult = Tuple[List[Dict[str, Any]], List[Tuple[Category, Callable[[], Any]]]]
+Listing = Callable[[], ListingResult]
+
+
+def _category(endpoint: str) -> Category:
+    return ENDPOINTS[endpoint].category
+
+
+def _run_listings(lanes: Dict[Category, List[Listing]]) -> Iterator[Dict[str, Any]]:
+    """Runs the listings, up to LISTING_THREADS at a time per category, and yields their bundles as each
+    listing finishes.
+
+    Follow-up listings go to the front of their category's queue (depth first), so a host's per-meeting
+    listings finish early instead of queueing behind every other host's. Threads are refilled before
+    bundles are yielded, so they keep calling Zoom while dlt consumes the bundles.
+    """
+    pending = {c: deque(q) for c, q in lanes.items()}
+    running: Dict[cf.Future, Category] = {}
+    in_flight = {c: 0 for c in lanes}
+
+    def fill() -> None:
+        for c, queue in pending.items():
+            while queue and in_flight[c] < LISTING_THREADS:
+                running[pool.submit(queue.popleft())] = c
+                in_flight[c] += 1
+
+    with cf.ThreadPoolExecutor(
+        max_workers=LISTING_THREADS * len(lanes), thread_name_prefix="zoom-listing"
+    ) as pool:
+        try:
+            fill()
+            while running:
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                ready: List[Dict[str, Any]] = []
+                for future in done:
+                    in_flight[running.pop(future)] -= 1
+                    bundles, follow_ups = future.result()
+                    for c, task in reversed(follow_ups):
+                        pending[c].appendleft(task)
+                    ready += bundles
+                fill()
+                yield from ready
+        finally:
+            for queue in pending.values():
+                queue.clear()
+            for future in running:
+                future.cancel()
 
 
 def _bundle(kind: str, record: Dict[str, Any], host_id: str, **extra: Any) -> Optional[Dict[str, Any]]:
@@ -113,24 +167,34 @@ def _bundle(kind: str, record: Dict[str, Any], host_id: str, **extra: Any) -> Op
     }
 
 
-def _meeting_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> List[Dict[str, Any]]:
+def _meeting_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> ListingResult:
+    """A host's meetings (listed once per run), then one follow-up listing of past instances per meeting."""
+    lane = _category("past_meeting_instances")
+    follow_ups: List[Tuple[Category, Callable[[], Any]]] = [
+        (lane, partial(_past_meeting_instances, run, host, meeting, start, end))
+        for meeting in run.user_meetings(host)
+        if meeting.get("type") != 1  # instant meetings have no past-instance listing
+    ]
+    return [], follow_ups
+
+
+def _past_meeting_instances(
+    run: ZoomRun, host: str, meeting: Dict[str, Any], start: datetime, end: datetime
+) -> ListingResult:
     out = []
-    for meeting in run.user_meetings(host):
-        if meeting.get("type") == 1:  # instant meetings have no past-instance listing
-            continue
-        for inst in run.list_all("past_meetings", "past_meeting_instances", meeting_id=meeting["id"]):
-            record = dict(inst, id=meeting["id"], topic=meeting.get("topic"))
-            bundle = _bundle("meeting_instance", record, host)
-            if bundle and start <= bundle["start_time"] < end:
-                out.append(bundle)
-    return out
+    for inst in run.list_all("past_meetings", "past_meeting_instances", meeting_id=meeting["id"]):
+        record = dict(inst, id=meeting["id"], topic=meeting.get("topic"))
+        bundle = _bundle("meeting_instance", record, host)
+        if bundle and start <= bundle["start_time"] < end:
+            out.append(bundle)
+    return out, []
 
 
 def _window_params(window: Tuple[Any, Any]) -> Dict[str, str]:
     return {"from": window[0].isoformat(), "to": window[1].isoformat()}
 
 
-def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> List[Dict[str, Any]]:
+def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResult:
     out = []
     for page in run.pages_or_skip("recordings", "recordings", user_id=host, params=_window_params(window)):
         echoed = getattr(page, "envelope", {}).get("from")
@@ -138,24 +202,35 @@ def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> List[Dict[s
             # Zoom clamps wide windows silently; ours are a month at most, so this means lost data.
             logger.warning("Zoom clamped recordings window %s..%s to start %s", *window, echoed)
         out += [b for r in page if (b := _bundle("recording", r, host))]
-    return out
+    return out, []
 
 
-def _reports(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> List[Dict[str, Any]]:
+def _reports(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResult:
     params = dict(_window_params(window), type="past")
     rows = run.list_all("report_meetings", "report_meetings", user_id=host, params=params)
-    return [b for r in rows if (b := _bundle("report", r, host))]
+    return [b for r in rows if (b := _bundle("report", r, host))], []
 
 
-def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> List[Dict[str, Any]]:
+def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> ListingResult:
+    """A host's webinars (listed once per run), then one follow-up listing of instances per webinar."""
+    lane = _category("past_webinars")
+    follow_ups: List[Tuple[Category, Callable[[], Any]]] = [
+        (lane, partial(_past_webinar_instances, run, host, webinar, start, end))
+        for webinar in run.user_webinars(host)
+    ]
+    return [], follow_ups
+
+
+def _past_webinar_instances(
+    run: ZoomRun, host: str, webinar: Dict[str, Any], start: datetime, end: datetime
+) -> ListingResult:
     out = []
-    for webinar in run.user_webinars(host):
-        for inst in run.list_all("past_webinars", "past_webinars", webinar_id=webinar["id"]):
-            record = dict(inst, id=webinar["id"], topic=webinar.get("topic"))
-            bundle = _bundle("webinar_instance", record, host)
-            if bundle and start <= bundle["start_time"] < end:
-                out.append(bundle)
-    return out
+    for inst in run.list_all("past_webinars", "past_webinars", webinar_id=webinar["id"]):
+        record = dict(inst, id=webinar["id"], topic=webinar.get("topic"))
+        bundle = _bundle("webinar_instance", record, host)
+        if bundle and start <= bundle["start_time"] < end:
+            out.append(bundle)
+    return out, []
 
 
 def in_range(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
