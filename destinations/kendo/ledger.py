@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .settings import LEDGER_TABLE
@@ -133,6 +134,14 @@ class Ledger:
             zoom_meeting_uuid,
         )
 
+    def set_audio_url_expires_at(self, zoom_meeting_uuid: str, expires_at: datetime | None) -> None:
+        """When the audioUrl Kendo just accepted stops working (None: unknown or never)."""
+        self._sql(
+            f"UPDATE {self.table} SET audio_url_expires_at = %s WHERE zoom_meeting_uuid = %s",
+            expires_at,
+            zoom_meeting_uuid,
+        )
+
     def mark_failed(self, zoom_meeting_uuid: str, message: str) -> None:
         """Kendo refused the body (400): not retried until the call's payload changes."""
         self._sql(
@@ -186,6 +195,10 @@ class MemoryLedger(Ledger):
     def mark_sent(self, zoom_meeting_uuid: str, kendo_call_id: str | None) -> None:
         with self._lock:
             self._rows[zoom_meeting_uuid].update(status="sent", kendo_call_id=kendo_call_id, error=None)
+
+    def set_audio_url_expires_at(self, zoom_meeting_uuid: str, expires_at: datetime | None) -> None:
+        with self._lock:
+            self._rows[zoom_meeting_uuid]["audio_url_expires_at"] = expires_at
 
     def mark_failed(self, zoom_meeting_uuid: str, message: str) -> None:
         with self._lock:

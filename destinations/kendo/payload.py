@@ -7,7 +7,7 @@
 | repEmail     | rep_email          | omitted when null                                           |
 | callDate     | call_date          | ISO-8601 UTC with a `Z`, whole seconds                      |
 | duration     | duration_minutes   | we send **minutes** (Zoom's recording `duration`)           |
-| audioUrl     | audio_url          | or what `audio_url_fn(row)` returns; omitted when null      |
+| audioUrl     | audio_url          | or what `audio_url_fn(row)` returns (audio_urls.py); omitted when null |
 | transcript   | transcript         | omitted when null or empty (Kendo then transcribes audio)   |
 | metadata     | meeting_uuid / id  | {"source": "zoom", "zoomMeetingUuid", "zoomMeetingId" (str)} |
 """

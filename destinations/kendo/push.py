@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from .audio_urls import AudioUrlProvider
 from .destination import kendo_destination
 from .errors import KendoAuthError, KendoError
 from .ledger import Ledger, LedgerEntry
@@ -38,6 +40,30 @@ from .summary import PushSummary
 logger = logging.getLogger("destinations.kendo")
 
 TDateLike = date | datetime | str
+
+
+@dataclass
+class _PushSummary(PushSummary):
+    """PushSummary plus the calls that `audio_url_mode = "none"` does not push (no transcript)."""
+
+    skipped_no_transcript: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = super().counts()
+        if self.skipped_no_transcript:
+            counts["skipped_no_transcript"] = len(self.skipped_no_transcript)
+        return counts
+
+
+def _without_audio(rows: list[dict[str, Any]], summary: PushSummary) -> list[dict[str, Any]]:
+    """Mode `none`: rows lose their audio URL; the ones without a transcript are skipped (not failed)."""
+    kept = []
+    for row in rows:
+        if row.get("transcript"):
+            kept.append({**row, "audio_url": None})
+        else:
+            summary.add("skipped_no_transcript", str(row["meeting_uuid"]))
+    return kept
 
 
 def push_calls(
@@ -73,8 +99,11 @@ def push_calls(
             URL tokens masked). `audio_url_fn` is not called.
         resend_changed: re-post calls that were sent but whose content changed since (Kendo creates a new
             call; the ledger then holds the new callId).
-        audio_url_fn: `fn(row) -> url` giving the audioUrl to send (e.g. a staged copy); called right
-            before each POST, so short-lived URLs are fresh.
+        audio_url_fn: `fn(row) -> url` or `fn(row) -> (url, expires_at)` giving the audioUrl to send;
+            called right before each POST, so short-lived URLs are fresh; `expires_at` goes to the ledger
+            (`audio_url_expires_at`). An `AudioUrlProvider` (audio_urls.py) implements the
+            `destination.kendo.audio_url_mode` settings; in mode `none` no audioUrl is sent and calls
+            without a transcript are skipped (`summary.skipped_no_transcript`). None: `calls.audio_url`.
         max_attempts: tries per call for 429 / 5xx / connection errors; then the call stays pending.
         backoff_seconds: first retry back-off (doubles, with jitter).
         push_pipeline_name: default `<warehouse pipeline name>_kendo_push`.
@@ -85,12 +114,14 @@ def push_calls(
     Raises:
         KendoAuthError: the key is missing or Kendo refused it (no call is marked sent).
     """
-    summary = PushSummary(dry_run=dry_run)
+    summary: PushSummary = _PushSummary(dry_run=dry_run)
     with warehouse_pipeline.sql_client() as sql_client:
         ledger = Ledger(sql_client)
         rows = read_ready_calls(
             warehouse_pipeline, sql_client, since=since, until=until, rep_emails=rep_emails
         )
+        if isinstance(audio_url_fn, AudioUrlProvider) and not audio_url_fn.sends_audio:
+            rows, audio_url_fn = _without_audio(rows, summary), None
         to_push, resend = plan_push(rows, ledger.entries(), resend_changed, summary)
         if dry_run:
             summary.dry_run_payloads = [redacted_payload(build_payload(row)) for row in to_push]

@@ -16,6 +16,7 @@ import uuid as uuid_lib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from .client import KendoClient, RatePacer
@@ -27,7 +28,8 @@ from .summary import PushSummary
 
 logger = logging.getLogger("destinations.kendo")
 
-TAudioUrlFn = Callable[[Mapping[str, Any]], "str | None"]
+# `fn(row) -> url | None`, or `-> (url | None, expires_at | None)` (audio_urls.AudioUrlProvider)
+TAudioUrlFn = Callable[[Mapping[str, Any]], "str | None | tuple[str | None, datetime | None]"]
 
 
 class PushSession:
@@ -38,7 +40,8 @@ class PushSession:
         concurrency: maximum POSTs in flight (also the crash duplicate bound).
         rate_per_second: Kendo pacing across all threads (None / 0: unpaced).
         resend: UUIDs that are `sent` but changed, and that the user asked to re-send.
-        audio_url_fn: gives the audioUrl to send for a row (e.g. a staged copy), called right before the POST.
+        audio_url_fn: gives the audioUrl to send for a row (e.g. a staged copy), called right before the POST;
+            it may also return `(url, expires_at)`, and `expires_at` goes to the ledger.
     """
 
     def __init__(
@@ -124,7 +127,8 @@ class PushSession:
 
         self.ledger.mark_pending(meeting_uuid, content_hash)
         try:
-            audio_url = self.audio_url_fn(row) if self.audio_url_fn else None
+            given = self.audio_url_fn(row) if self.audio_url_fn else None
+            audio_url, audio_expires_at = given if isinstance(given, tuple) else (given, None)
             payload = build_payload(row, audio_url=audio_url)
         except Exception as exc:  # e.g. staging the audio failed: try again next run
             message = redact_text(f"could not prepare the call: {type(exc).__name__}: {exc}")
@@ -142,6 +146,8 @@ class PushSession:
             return
         if result.outcome == "sent":
             self.ledger.mark_sent(meeting_uuid, result.call_id)  # right after the 201: the crash window
+            if self.audio_url_fn is not None:
+                self.ledger.set_audio_url_expires_at(meeting_uuid, audio_expires_at)
             self.summary.add("resent" if resend else "sent", meeting_uuid)
             logger.debug("Kendo accepted %s as %s", meeting_uuid, result.call_id)
         elif result.outcome == "failed":

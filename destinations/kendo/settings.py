@@ -10,6 +10,18 @@ API_KEY_SETTING = "destination.kendo.api_key"
 API_KEY_ENV = "DESTINATION__KENDO__API_KEY"
 INGEST_URL_SETTING = "destination.kendo.ingest_url"
 
+# what Kendo gets as `audioUrl` (audio_urls.py): zoom_token | stage | none
+AUDIO_URL_MODE_SETTING = "destination.kendo.audio_url_mode"
+AUDIO_TOKEN_TTL_SETTING = "destination.kendo.audio_token_ttl"
+STAGE_BUCKET_URL_SETTING = "destination.kendo.stage_bucket_url"
+STAGE_URL_TTL_SETTING = "destination.kendo.stage_url_ttl"
+STAGE_STORAGE_OPTIONS_SETTING = "destination.kendo.stage_storage_options"  # secret: fsspec options
+AUDIO_URL_MODES = ("zoom_token", "stage", "none")
+DEFAULT_AUDIO_URL_MODE = "zoom_token"
+DEFAULT_AUDIO_TOKEN_TTL = 86400  # seconds a download_access_token lives; Zoom allows up to 604800
+MAX_AUDIO_TOKEN_TTL = 604800
+DEFAULT_STAGE_URL_TTL = 604800  # seconds a signed URL lives; 7 days is also S3's SigV4 maximum
+
 # the ledger lives in the warehouse dataset, next to `calls`
 CALLS_TABLE = "calls"
 LEDGER_TABLE = "kendo_sync"
@@ -24,6 +36,7 @@ CALL_COLUMNS = (
     "call_date",
     "duration_minutes",
     "audio_url",
+    "audio_file_id",  # names the staged copy; not part of the body
     "transcript",
 )
 

@@ -1,5 +1,7 @@
-"""Recording file downloads: `Authorization: Bearer` (API token or download_access_token) required;
-media answers 302 to a "file host" route first; bad auth gets Zoom's HTTP 200 HTML page."""
+"""Recording file downloads: `Authorization: Bearer` (API token or download_access_token) required, or a
+download_access_token as `?access_token=` (the form Zoom documents for download tokens; API tokens in the
+query string are refused); media answers 302 to a "file host" route first; bad auth gets Zoom's HTTP 200
+HTML page."""
 
 from __future__ import annotations
 
@@ -57,7 +59,12 @@ async def download(request: web.Request) -> web.StreamResponse:
         return fault
     entry = state.data.files.get(request.match_info["token"])
     token = _bearer(request)
-    if not (state.tokens.valid(token) or state.tokens.valid_download_token(token)):
+    query_token = request.query.get("access_token", "")
+    if not (
+        state.tokens.valid(token)
+        or state.tokens.valid_download_token(token)
+        or (query_token and state.tokens.valid_download_token(query_token))
+    ):
         return _denied()
     if entry is None:
         return web.json_response(
