@@ -64,7 +64,7 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
         ZoomEmulator(
             seed=2026, users=users, days_of_history=HISTORY_DAYS - 2, latency_ms=20, jitter_ms=10
         ) as zoom,
-        KendoEmulator(latency_ms=20) as kendo,
+        KendoEmulator(latency_ms=20, strict=True) as kendo,
     ):
         creds = ZoomCredentials()
         creds.account_id, creds.client_id, creds.client_secret = (
@@ -84,8 +84,9 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
         print("\n".join(summary.lines()))
 
         print(f"\nPushing ready calls to the Kendo emulator at {kendo.ingest_url} …")
+        # strict Kendo fetches every audioUrl, so the default zoom_token mode must hand it working URLs
         report = push_from_config(
-            pipeline, api_key=kendo.api_key, ingest_url=kendo.ingest_url, rate_per_second=20
+            pipeline, api_key=kendo.api_key, ingest_url=kendo.ingest_url, rate_per_second=20, client=client
         )
         print("\n".join(report.lines()))
         received = len(kendo.received())
