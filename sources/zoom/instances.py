@@ -171,20 +171,40 @@ def _meeting_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
     """A host's meetings (listed once per run), then one follow-up listing of past instances per meeting."""
     lane = _category("past_meeting_instances")
     follow_ups: List[Tuple[Category, Callable[[], Any]]] = [
-        (lane, partial(_past_meeting_instances, run, host, meeting, start, end))
+        (
+            lane,
+            partial(
+                _past_instances, run, host, "meeting_instance", "past_meeting_instances", meeting, start, end
+            ),
+        )
         for meeting in run.user_meetings(host)
         if meeting.get("type") != 1  # instant meetings have no past-instance listing
     ]
     return [], follow_ups
 
 
-def _past_meeting_instances(
-    run: ZoomRun, host: str, meeting: Dict[str, Any], start: datetime, end: datetime
+# the instances listing of each kind of parent: (resource it counts under, id path parameter)
+_INSTANCE_LISTINGS = {
+    "past_meeting_instances": ("past_meetings", "meeting_id"),
+    "past_webinars": ("past_webinars", "webinar_id"),
+}
+
+
+def _past_instances(
+    run: ZoomRun,
+    host: str,
+    kind: str,
+    endpoint: str,
+    parent: Dict[str, Any],
+    start: datetime,
+    end: datetime,
 ) -> ListingResult:
+    """Ended instances of one meeting or webinar that start in [start, end), as bundles."""
+    resource, id_param = _INSTANCE_LISTINGS[endpoint]
     out = []
-    for inst in run.list_all("past_meetings", "past_meeting_instances", meeting_id=meeting["id"]):
-        record = dict(inst, id=meeting["id"], topic=meeting.get("topic"))
-        bundle = _bundle("meeting_instance", record, host)
+    for inst in run.list_all(resource, endpoint, **{id_param: parent["id"]}):
+        record = dict(inst, id=parent["id"], topic=parent.get("topic"))
+        bundle = _bundle(kind, record, host)
         if bundle and start <= bundle["start_time"] < end:
             out.append(bundle)
     return out, []
@@ -215,22 +235,10 @@ def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
     """A host's webinars (listed once per run), then one follow-up listing of instances per webinar."""
     lane = _category("past_webinars")
     follow_ups: List[Tuple[Category, Callable[[], Any]]] = [
-        (lane, partial(_past_webinar_instances, run, host, webinar, start, end))
+        (lane, partial(_past_instances, run, host, "webinar_instance", "past_webinars", webinar, start, end))
         for webinar in run.user_webinars(host)
     ]
     return [], follow_ups
-
-
-def _past_webinar_instances(
-    run: ZoomRun, host: str, webinar: Dict[str, Any], start: datetime, end: datetime
-) -> ListingResult:
-    out = []
-    for inst in run.list_all("past_webinars", "past_webinars", webinar_id=webinar["id"]):
-        record = dict(inst, id=webinar["id"], topic=webinar.get("topic"))
-        bundle = _bundle("webinar_instance", record, host)
-        if bundle and start <= bundle["start_time"] < end:
-            out.append(bundle)
-    return out, []
 
 
 def in_range(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
