@@ -99,15 +99,6 @@ def received_uuids(received: list[dict]) -> list[str]:
     return [r["metadata"]["zoomMeetingUuid"] for r in received]
 
 
-def _with_password(url: str) -> str:
-    """dlt requires a password field; the test server uses trust auth, so any placeholder works."""
-    scheme, rest = url.split("://", 1)
-    userinfo, _, host = rest.rpartition("@")
-    if userinfo and ":" not in userinfo:
-        return f"{scheme}://{userinfo}:trust@{host}"
-    return url
-
-
 @dataclass
 class Warehouse:
     """A warehouse (DuckDB file or Postgres schema) and the name of the dlt pipeline that loads it."""
@@ -121,7 +112,7 @@ class Warehouse:
     def destination(self) -> Any:
         if self.kind == "duckdb":
             return dlt.destinations.duckdb(self.duckdb_path)
-        return dlt.destinations.postgres(_with_password(self.postgres_url or ""))
+        return dlt.destinations.postgres(self.postgres_url or "")
 
     def pipeline(self) -> dlt.Pipeline:
         return dlt.pipeline(self.pipeline_name, destination=self.destination(), dataset_name=self.dataset)

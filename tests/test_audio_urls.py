@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from kendo_helpers import _with_password
 from zoom_helpers import load, make_client, make_pipeline
 
 from destinations.kendo import LEDGER_COLUMNS, LEDGER_TABLE, redacted_payload
@@ -150,7 +149,7 @@ def test_expired_token_is_renewed_before_the_push(
     zoom: ZoomEmulator, kendo: KendoEmulator, tmp_path: Path, destination: str, request: pytest.FixtureRequest
 ) -> None:
     if destination == "postgres":
-        url = _with_password(request.getfixturevalue("postgres_url"))
+        url = request.getfixturevalue("postgres_url")
         dataset = request.getfixturevalue("postgres_dataset")
         pipeline = _loaded(zoom, tmp_path, "postgres", dataset=dataset, postgres_url=url)
     else:

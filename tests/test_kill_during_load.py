@@ -41,15 +41,6 @@ UNIQUE_COLUMNS: Dict[str, List[str]] = {
 }
 
 
-def _with_password(url: str) -> str:
-    """dlt requires a password; the test server uses trust auth, so a placeholder works."""
-    scheme, rest = url.split("://", 1)
-    userinfo, _, host = rest.rpartition("@")
-    if userinfo and ":" not in userinfo:
-        return f"{scheme}://{userinfo}:trust@{host}"
-    return url
-
-
 @dataclass
 class Target:
     kind: str
@@ -61,7 +52,7 @@ class Target:
         env = {k: v for k, v in os.environ.items() if k not in ("KILL_AT", "DLT_DATA_DIR", "DLT_PROJECT_DIR")}
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         if self.postgres_url:
-            env["KILL_TEST_POSTGRES_URL"] = _with_password(self.postgres_url)
+            env["KILL_TEST_POSTGRES_URL"] = self.postgres_url
         if kill_at:
             env["KILL_AT"] = kill_at
         return env
