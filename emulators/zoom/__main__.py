@@ -13,7 +13,7 @@ from .._server import free_port, serve_forever
 from .app import State, build_app
 from .config import Knobs
 
-SKIP = {"now", "plan_features", "qps_overrides"}
+SKIP = {"now", "plan_features", "qps_overrides", "file_faults"}
 PARSERS = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes", "on")}
 
 
@@ -28,13 +28,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--now", default=None, help="anchor datetime (ISO, UTC); default: this hour")
     p.add_argument("--plan-features", default=None, help='JSON, e.g. {"webinars": false}')
     p.add_argument("--qps-overrides", default=None, help='JSON, e.g. {"Light": 100}')
+    p.add_argument("--file-faults", default=None, help='JSON, e.g. {"html_page": 1, "cp1252": 2}')
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     knobs = {k: v for k, v in vars(args).items() if v is not None and k != "port"}
-    for name in ("plan_features", "qps_overrides"):
+    for name in ("plan_features", "qps_overrides", "file_faults"):
         if name in knobs:
             knobs[name] = json.loads(knobs[name])
     port = args.port or free_port()

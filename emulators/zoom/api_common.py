@@ -35,6 +35,8 @@ def need_meeting(request: web.Request, ref: str, webinar: bool = False) -> Meeti
             m = inst.parent if inst else None
     if m is None or (m.kind == "instant" and not webinar):  # instant meetings are gone once ended
         raise webinar_not_found(ref) if webinar else meeting_not_found(ref)
+    if not webinar and m.id in ds.vanished_meeting_ids():  # deleted after the listing (`vanish_meetings`)
+        raise meeting_not_found(ref)
     return m
 
 

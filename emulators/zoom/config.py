@@ -24,6 +24,22 @@ PLAN_DAILY_CAPS = {
 }
 
 
+# Faults of recording files (knob `file_faults`). The TRANSCRIPT kinds hit the TRANSCRIPT file, `chat_garbage`
+# the CHAT file. UNREADABLE ones leave nothing a parser can read; the others must parse (see files.py).
+TRANSCRIPT_FAULTS = (
+    "html_page",
+    "truncated_vtt",
+    "truncated_tail",
+    "empty_file",
+    "garbage_bytes",
+    "bom_crlf",
+    "cp1252",
+)
+CHAT_FAULTS = ("chat_garbage",)
+FILE_FAULT_KINDS = TRANSCRIPT_FAULTS + CHAT_FAULTS
+UNREADABLE_FAULTS = ("html_page", "truncated_vtt", "empty_file", "garbage_bytes")
+
+
 def default_now() -> datetime:
     """Current UTC time truncated to the hour: the anchor every generated date is relative to."""
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -67,6 +83,10 @@ class Knobs:
     faults_on_downloads: bool = False
     faults_on_oauth: bool = False
     redirect_downloads: bool = True  # media downloads answer 302 to the file host first
+    # bad recording files: {kind: how many recordings get it} (FILE_FAULT_KINDS; chosen from the seed)
+    file_faults: dict = field(default_factory=dict)
+    # this many listed meetings answer 404/3001 on detail, registrants and polls (deleted mid-sync)
+    vanish_meetings: int = 0
 
     def __post_init__(self) -> None:
         if self.now is None:
@@ -78,6 +98,13 @@ class Knobs:
         if self.plan not in PLAN_QPS:
             raise ValueError(f"unknown plan {self.plan!r}; use one of {sorted(PLAN_QPS)}")
         self.plan_features = {"webinars": True, "reports": True, **(self.plan_features or {})}
+        self.file_faults = dict(self.file_faults or {})
+        unknown = set(self.file_faults) - set(FILE_FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown file fault(s) {sorted(unknown)}; use {list(FILE_FAULT_KINDS)}")
+        if any(not isinstance(n, int) or n < 0 for n in self.file_faults.values()):
+            raise ValueError("file_faults counts must be non-negative integers")
+        self.vanish_meetings = int(self.vanish_meetings or 0)
 
     def copy(self) -> Knobs:
         return copy.deepcopy(self)
@@ -121,4 +148,5 @@ DATA_KNOBS = (
     "media_bytes",
     "now",
     "plan_features",
+    "file_faults",
 )

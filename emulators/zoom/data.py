@@ -9,7 +9,7 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from . import files as F
-from .config import Knobs
+from .config import CHAT_FAULTS, FILE_FAULT_KINDS, Knobs
 from .model import Channel, Instance, Meeting, Recording, RecordingFile, User, iso, opaque_id, rng_for
 
 FIRST_NAMES = [
@@ -95,6 +95,7 @@ class Dataset:
         self._forced_rejoin = False
         self._forced_alone = False
         self._added = 0
+        self._vanished: tuple[tuple[int, int] | None, set[int]] = (None, set())
 
     # ---------------------------------------------------------------- lookups
     @property
@@ -158,7 +159,86 @@ class Dataset:
                 for w in range(k.webinars):
                     self._make_webinar(host, ui, w)
         self._make_channels(k.channels)
+        self._apply_file_faults()
         return self
+
+    def _apply_file_faults(self) -> None:
+        """Damages the TRANSCRIPT or CHAT file of `file_faults` recordings (distinct ones, from the seed).
+
+        Only recordings of active hosts are picked (the ones a connector lists). `rec.cues` then holds what
+        a correct parser still reads (fewer cues after a cut, cp1252-safe text); unreadable kinds keep
+        them, and `Recording.transcript_readable` turns false.
+        """
+        wanted = {kind: n for kind, n in self.knobs.file_faults.items() if n}
+        if not wanted:
+            return
+        rng = rng_for(self.seed, "file_faults")
+        recorded = [
+            i for i in self.instances.values() if i.recording is not None and i.parent.host.status == "active"
+        ]
+        rng.shuffle(recorded)
+        used: set[str] = set()
+        for kind in FILE_FAULT_KINDS:
+            file_type = "CHAT" if kind in CHAT_FAULTS else "TRANSCRIPT"
+            for _ in range(wanted.get(kind, 0)):
+                inst = next(
+                    (
+                        i
+                        for i in recorded
+                        if i.uuid not in used
+                        and (f := i.recording.file(file_type)) is not None  # type: ignore[union-attr]
+                        and f.status == "completed"
+                    ),
+                    None,
+                )
+                if inst is None:
+                    raise ValueError(f"file_faults: not enough recordings with a {file_type} file for {kind}")
+                used.add(inst.uuid)
+                self._damage(inst, kind, file_type, rng)
+
+    def _damage(self, inst: Instance, kind: str, file_type: str, rng: random.Random) -> None:
+        rec = inst.recording
+        assert rec is not None
+        f = rec.file(file_type)
+        assert f is not None and f.content is not None
+        f.fault = kind
+        if kind == "chat_garbage":
+            after = sorted({0, len(rec.chat) // 2, len(rec.chat) - 1})
+            f.content = F.render_chat_with_garbage(rec.chat, rec.chat_new_layout, after).encode()
+            rec.chat_unparsed = len(after)
+        elif kind == "truncated_vtt":
+            f.content = F.truncated_vtt(rec.cues, 0).encode()
+        elif kind == "truncated_tail":
+            keep = max(1, len(rec.cues) // 2)
+            f.content = F.truncated_vtt(rec.cues, keep).encode()
+            rec.cues = rec.cues[:keep]
+        elif kind == "empty_file":
+            f.content = b""
+        elif kind == "garbage_bytes":
+            f.content = F.garbage_bytes(rng)
+        elif kind == "bom_crlf":
+            f.content = F.bom_crlf(F.render_transcript_vtt(rec.cues))
+        elif kind == "cp1252":
+            rec.cues = F.cp1252_cues(rec.cues)
+            f.content = F.render_transcript_vtt(rec.cues).encode("cp1252")
+        # html_page: the content stays; downloads answer Zoom's HTML page instead
+
+    def vanished_meeting_ids(self) -> set[int]:
+        """Meetings deleted mid-sync (knob `vanish_meetings`): still listed, but detail, registrants and
+        polls answer 404/3001. Picked from the seed among active hosts' scheduled meetings."""
+        n = self.knobs.vanish_meetings
+        if n <= 0:
+            return set()
+        key = (n, len(self.meetings))
+        if self._vanished[0] != key:
+            candidates = [
+                m.id
+                for m in self.meetings
+                if m.kind in ("recurring", "recurring_nofixed", "upcoming") and m.host.status == "active"
+            ]
+            chosen = rng_for(self.seed, "vanish").sample(candidates, min(n, len(candidates)))
+            self._vanished = (key, set(chosen))
+        return set(self._vanished[1])
 
     def _make_users(self, n: int) -> None:
         rng = rng_for(self.seed, "users")

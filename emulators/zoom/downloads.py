@@ -32,6 +32,8 @@ def _bearer(request: web.Request) -> str:
 
 
 def _serve(f) -> web.Response:
+    if f.fault == "html_page":  # `file_faults`: Zoom's sign-in page (HTTP 200) instead of the file
+        return _denied()
     name = f"{f.file_type.lower()}_{f.token[:8]}.{f.extension.lower()}"
     return web.Response(
         body=f.body(),

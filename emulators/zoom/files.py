@@ -148,6 +148,56 @@ def render_chat_txt(msgs: list[ChatMessage], new_layout: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Lines of a damaged chat export: neither a message header nor an indented body line.
+CHAT_GARBAGE_LINES = [
+    "#### 3 messages could not be exported ####",
+    "<<chat fragment lost: 9f 3a 7c>>",
+    "=?utf-8?q?broken=20line?=",
+]
+# Names and sentences that cp1252 can encode (the `cp1252` file fault re-renders cues with these).
+CP1252_SPEAKERS = ["Björn Åström", "Zoë Müller", "José Núñez", "Chloé Dubois", "Søren O'Brien"]
+CP1252_SENTENCES = [s for s in SENTENCES if s.encode("cp1252", errors="ignore").decode("cp1252") == s]
+
+
+def render_chat_with_garbage(msgs: list[ChatMessage], new_layout: bool, after: list[int]) -> str:
+    """The CHAT file with one garbage line after each message index in `after` (`chat_garbage` fault)."""
+    out: list[str] = []
+    for i, m in enumerate(msgs):
+        out.append(render_chat_txt([m], new_layout))
+        out += [CHAT_GARBAGE_LINES[n % len(CHAT_GARBAGE_LINES)] + "\n" for n, a in enumerate(after) if a == i]
+    return "".join(out)
+
+
+def cp1252_cues(cues: list[Cue]) -> list[Cue]:
+    """The cues with every speaker and text cp1252 can encode, non-ASCII kept (`cp1252` file fault)."""
+    names: dict[str, str] = {}
+    out = []
+    for c in cues:
+        speaker = c.speaker
+        if speaker is not None:
+            speaker = names.setdefault(speaker, CP1252_SPEAKERS[len(names) % len(CP1252_SPEAKERS)])
+        text = c.text if c.text in CP1252_SENTENCES else CP1252_SENTENCES[c.sequence % len(CP1252_SENTENCES)]
+        out.append(Cue(c.sequence, c.start_ms, c.end_ms, speaker, text))
+    return out
+
+
+def truncated_vtt(cues: list[Cue], keep: int) -> str:
+    """A transcript download cut off inside the timing line of cue `keep + 1` (`keep` cues stay whole)."""
+    full = render_transcript_vtt(cues[:keep])
+    cut = cues[keep]
+    return full + f"\n{cut.sequence}\n{_ts(cut.start_ms)[:8]}"
+
+
+def garbage_bytes(rng: random.Random, size: int = 600) -> bytes:
+    """Binary junk served as a VTT (a gzip header, then noise)."""
+    return b"\x1f\x8b\x08\x00" + rng.randbytes(size)
+
+
+def bom_crlf(text: str) -> bytes:
+    """The same text as a Windows tool writes it: UTF-8 BOM and CRLF line endings."""
+    return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+
+
 def render_timeline(rng: random.Random, people: list[dict], duration_s: int) -> str:
     """Timeline JSON: who was speaking when (Zoom's "Add a timestamp" setting)."""
     entries, t = [], 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from . import files as F
+from .config import UNREADABLE_FAULTS
 
 
 def iso(dt: datetime) -> str:
@@ -113,6 +114,7 @@ class RecordingFile:
     media_size: int = 0  # media stubs are generated on demand
     participant_audio: bool = False
     file_name: str = ""
+    fault: str | None = None  # a `file_faults` kind injected into this file (config.FILE_FAULT_KINDS)
 
     @property
     def size(self) -> int:
@@ -165,9 +167,11 @@ class Recording:
     audio_files: list[RecordingFile]  # participant_audio_files
     password: str
     share_token: str
-    cues: list[F.Cue] = field(default_factory=list)  # transcript (empty: no TRANSCRIPT file)
+    # transcript (empty: no TRANSCRIPT file); with a file fault, what a correct parser still reads
+    cues: list[F.Cue] = field(default_factory=list)
     captions: list[F.Cue] = field(default_factory=list)
     chat: list[F.ChatMessage] = field(default_factory=list)
+    chat_unparsed: int = 0  # garbage lines mixed into the CHAT file (`chat_garbage` fault)
     chat_new_layout: bool = True
     auto_delete: bool | None = None
 
@@ -182,6 +186,12 @@ class Recording:
     def has_transcript(self) -> bool:
         f = self.file("TRANSCRIPT")
         return f is not None and f.status == "completed"
+
+    @property
+    def transcript_readable(self) -> bool:
+        """A completed TRANSCRIPT file a correct parser gets cues from (no unreadable file fault)."""
+        f = self.file("TRANSCRIPT")
+        return self.has_transcript and f is not None and f.fault not in UNREADABLE_FAULTS
 
     @property
     def has_audio(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from .api_reports import reportable
+from .config import UNREADABLE_FAULTS
 from .data import Dataset
 from .files import clean_transcript
 from .model import Instance, Meeting
@@ -38,6 +39,7 @@ TABLES = [
     "report_webinar_participants",
     "channels",
     "channel_members",
+    "file_errors",
 ]
 
 
@@ -77,12 +79,14 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
     t: dict[str, list] = {name: [] for name in TABLES}
     transcripts: dict[str, str] = {}
     calls: list[dict] = []
+    file_faults: dict[str, str] = {}
     t["users"] = [{"user_key": u.key} for u in ds.users]
+    vanished = ds.vanished_meeting_ids()
 
     for m in ds.meetings:
         if m.is_webinar:
             continue
-        if listed_meeting(m, now):
+        if listed_meeting(m, now) and m.id not in vanished:
             t["meetings"].append({"id": m.id})
             t["meeting_registrants"] += [
                 {"meeting_id": m.id, "id": r["id"]} for r in m.registrants if r["status"] == "approved"
@@ -111,7 +115,12 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
                 continue
             t["recordings"].append({"uuid": u})
             t["recording_files"] += [{"file_key": f.key(u)} for f in rec.files]
-            if rec.has_transcript:
+            for f in rec.files:
+                if f.fault:
+                    file_faults[u] = f.fault
+                if f.fault in UNREADABLE_FAULTS:
+                    t["file_errors"].append({"meeting_uuid": u, "file_key": f.key(u)})
+            if rec.transcript_readable:
                 t["transcripts"].append({"meeting_uuid": u})
                 transcripts[u] = clean_transcript(rec.cues)
                 t["transcript_segments"] += [{"meeting_uuid": u, "sequence": c.sequence} for c in rec.cues]
@@ -119,12 +128,14 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             if cc is not None and cc.status == "completed":
                 t["caption_segments"] += [{"meeting_uuid": u, "sequence": c.sequence} for c in rec.captions]
             if rec.file("CHAT") is not None:
-                t["chat_messages"] += [{"meeting_uuid": u, "sequence": c.sequence} for c in rec.chat]
+                # the parser numbers messages and unparsed lines 1..n in file order
+                n_chat = len(rec.chat) + rec.chat_unparsed
+                t["chat_messages"] += [{"meeting_uuid": u, "sequence": s} for s in range(1, n_chat + 1)]
             calls.append(
                 {
                     "meeting_uuid": u,
-                    "ready": (rec.has_audio or rec.has_transcript) and not rec.processing,
-                    "has_transcript": rec.has_transcript,
+                    "ready": (rec.has_audio or rec.transcript_readable) and not rec.processing,
+                    "has_transcript": rec.transcript_readable,
                     "has_audio": rec.has_audio,
                     "processing": rec.processing,
                 }
@@ -156,4 +167,10 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
         if any(m["id"] in active_ids for m in ch.members):
             t["channels"].append({"id": ch.id})
             t["channel_members"] += [{"channel_id": ch.id, "member_id": m["member_id"]} for m in ch.members]
-    return {"tables": t, "transcripts": transcripts, "calls": calls}
+    return {
+        "tables": t,
+        "transcripts": transcripts,
+        "calls": calls,
+        "file_faults": file_faults,
+        "vanished_meetings": sorted(vanished),
+    }

@@ -16,10 +16,10 @@ from .client import ZoomClient
 from .credentials import TZoomCredentials
 from .ratelimit import RateLimiter
 from .rows import parse_time, timestamp_hints
-from .run_context import ZoomRun
+from .run_context import RunStats, ZoomRun
 from .settings import DEFAULT_LAG_DAYS, DEFAULT_PLAN, DEFAULT_START_DATE, ENDPOINTS
 
-__all__ = ["zoom_source", "ZoomRun"]
+__all__ = ["zoom_source", "ZoomRun", "RunStats"]
 
 
 def _key(name: str) -> Any:
@@ -48,6 +48,7 @@ def zoom_source(
     rate_limit_overrides: Optional[Dict[str, float]] = None,
     max_windows: Optional[int] = None,
     client: Optional[ZoomClient] = None,
+    run_stats: Optional[RunStats] = None,
 ) -> Iterable[DltResource]:
     """Zoom account data as dlt resources.
 
@@ -63,6 +64,7 @@ def zoom_source(
         rate_limit_overrides: requests per second per category, e.g. `{"Heavy": 5}`.
         max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
+        run_stats: a `RunStats` the run adds its skips (deleted or expired parents) and missing features to.
 
     Yields:
         One resource per table; time-bound ones hang off the hidden `instances` feeder.
@@ -93,6 +95,7 @@ def zoom_source(
         lag_seconds=float(lag_days) * 86400,
         explicit_range=end is not None,
         max_windows=max_windows,
+        stats=run_stats,
     )
     yield from _resources(run)
 

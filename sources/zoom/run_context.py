@@ -15,6 +15,38 @@ from .settings import ENDPOINTS
 logger = logging.getLogger("sources.zoom")
 
 
+class RunStats:
+    """Skips and missing features collected across runs (e.g. every step of one load); thread-safe.
+
+    Pass one to `zoom_source(run_stats=...)`: the run's `ZoomRun` adds to it as it goes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._skipped: Counter[str] = Counter()
+        self._features_missing: Dict[str, str] = {}
+
+    def add_skip(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self._skipped[key] += n
+
+    def add_feature_missing(self, resource: str, message: str) -> None:
+        with self._lock:
+            self._features_missing.setdefault(resource, message)
+
+    @property
+    def skipped(self) -> Dict[str, int]:
+        """Skipped children per `"<resource>: <reason>"`."""
+        with self._lock:
+            return dict(self._skipped)
+
+    @property
+    def features_missing(self) -> Dict[str, str]:
+        """Resources skipped because the account or app lacks the feature, with Zoom's message."""
+        with self._lock:
+            return dict(self._features_missing)
+
+
 class ZoomRun:
     """State shared by every resource of one source instance (one pipeline run)."""
 
@@ -26,6 +58,7 @@ class ZoomRun:
         lag_seconds: float,
         explicit_range: bool,
         max_windows: Optional[int] = None,
+        stats: Optional[RunStats] = None,
     ) -> None:
         self.client = client
         self.range_start = range_start
@@ -35,6 +68,7 @@ class ZoomRun:
         self.explicit_range = explicit_range
         self.max_windows = max_windows
         self.skipped: Counter[str] = Counter()
+        self.stats = stats  # shared with the caller, who reports skips after the run
         self._warned: Set[str] = set()
         self._lock = threading.Lock()
         self._memo: Dict[Tuple[str, ...], Any] = {}
@@ -46,14 +80,19 @@ class ZoomRun:
     # -- skips and warnings ---------------------------------------------------------------------------
     def skip(self, resource: str, reason: str) -> None:
         """Counts a child that Zoom no longer has (deleted or expired parent)."""
+        key = f"{resource}: {reason}"
         with self._lock:
-            self.skipped[f"{resource}: {reason}"] += 1
+            self.skipped[key] += 1
+        if self.stats is not None:
+            self.stats.add_skip(key)
 
     def warn_once(self, resource: str, message: str) -> None:
         with self._lock:
             if resource in self._warned:
                 return
             self._warned.add(resource)
+        if self.stats is not None:
+            self.stats.add_feature_missing(resource, message)
         logger.warning("%s skipped: %s", resource, message)
 
     def feature_disabled(self, resource: str) -> bool:

@@ -1,0 +1,95 @@
+"""Bad recording files end to end: an HTML page instead of the transcript, truncated, empty and binary
+files are each recorded once in `file_errors` with a reason and the rest loads; BOM + CRLF, cp1252 and a
+cut-off last cue parse; a chat file with junk lines keeps its messages (junk as `unparsed`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from zoom_helpers import duplicates, load, make_pipeline, table_key, truth_rows, warehouse_rows
+
+from emulators.zoom import ZoomEmulator
+from emulators.zoom.config import FILE_FAULT_KINDS, UNREADABLE_FAULTS
+
+START = (datetime.now(UTC) - timedelta(days=50)).date().isoformat()
+RECORDING_TABLES = [
+    "recordings",
+    "recording_files",
+    "transcripts",
+    "transcript_segments",
+    "caption_segments",
+    "chat_messages",
+    "file_errors",
+]
+# what the reason says, per unreadable kind (the reason is for people: it must name the problem)
+REASON_WORDS = {
+    "html_page": "html page",
+    "truncated_vtt": "truncated",
+    "empty_file": "empty",
+    "garbage_bytes": "binary",
+}
+
+
+def test_bad_files_are_recorded_once_each_and_everything_else_loads(tmp_path) -> None:
+    knobs = dict(seed=31, users=5, meetings_per_user=6, days_of_history=45, rate_limits=False)
+    with ZoomEmulator(**knobs, file_faults={kind: 1 for kind in FILE_FAULT_KINDS}) as emu:
+        pipeline = make_pipeline("duckdb", tmp_path)
+        summary = load(pipeline, emu, START, resources=["recordings"])
+        truth = emu.truth()
+        clean_cues = {  # the transcript each damaged file was made from
+            uuid: len(emu.state.data.instances[uuid].recording.cues) for uuid in truth["file_faults"]
+        }
+
+    uuid_of = {kind: uuid for uuid, kind in truth["file_faults"].items()}
+    assert sorted(uuid_of) == sorted(FILE_FAULT_KINDS), "every fault kind is in the account"
+    unreadable = {uuid_of[kind] for kind in UNREADABLE_FAULTS}
+
+    # the run succeeded and loaded everything a correct parser can read
+    assert summary.rows["file_errors"] == len(UNREADABLE_FAULTS)
+    for table in RECORDING_TABLES:
+        key = table_key(table)
+        got = warehouse_rows(pipeline, table, key)
+        assert not duplicates(got), table
+        assert sorted(map(repr, got)) == sorted(map(repr, truth_rows(truth, table, key))), table
+    texts = dict(warehouse_rows(pipeline, "transcripts", ["meeting_uuid", "text"]))
+    assert texts == truth["transcripts"]
+    assert not unreadable & set(texts)
+
+    # one file_errors row per unreadable file, with a reason a person can act on; none for the rest
+    errors = warehouse_rows(pipeline, "file_errors", ["meeting_uuid", "file_type", "reason"])
+    assert sorted(u for u, _, _ in errors) == sorted(unreadable)
+    for uuid, file_type, reason in errors:
+        kind = truth["file_faults"][uuid]
+        assert file_type == "TRANSCRIPT", kind
+        assert isinstance(reason, str) and REASON_WORDS[kind] in reason.lower(), (kind, reason)
+
+    # the parseable variants read like clean files
+    for kind in ("bom_crlf", "cp1252"):
+        uuid = uuid_of[kind]
+        assert (
+            texts[uuid] == truth["transcripts"][uuid]
+            and "\r" not in texts[uuid]
+            and "\ufeff" not in texts[uuid]
+        )
+    assert any(ord(ch) > 127 for ch in texts[uuid_of["cp1252"]])  # decoded as cp1252, not mangled
+    segments = warehouse_rows(pipeline, "transcript_segments", ["meeting_uuid", "sequence"])
+    tail = uuid_of["truncated_tail"]
+    kept = sorted(seq for u, seq in segments if u == tail)
+    assert kept == list(range(1, len(kept) + 1)) and 0 < len(kept) == clean_cues[tail]  # cues before the cut
+
+    # a chat file with junk lines: every message plus the junk lines as `unparsed`
+    chat = warehouse_rows(pipeline, "chat_messages", ["meeting_uuid", "kind", "message"])
+    junk = [m for u, k, m in chat if k == "unparsed"]
+    assert len(junk) == 3 and all(u == uuid_of["chat_garbage"] for u, k, _ in chat if k == "unparsed")
+    assert any(u == uuid_of["chat_garbage"] and k != "unparsed" for u, k, _ in chat)
+
+    # calls: an unreadable transcript means no transcript; the call is ready only with audio
+    cols = ["meeting_uuid", "ready", "has_transcript", "has_audio", "processing"]
+    calls = sorted(warehouse_rows(pipeline, "calls", cols))
+    assert calls == sorted(truth_rows(truth, "calls", cols))
+    transcripts_in_calls = dict(warehouse_rows(pipeline, "calls", ["meeting_uuid", "transcript"]))
+    for uuid, ready, has_transcript, has_audio, processing in calls:
+        if uuid in unreadable:
+            assert not has_transcript and transcripts_in_calls[uuid] is None
+            assert ready == (has_audio and not processing)
+        assert transcripts_in_calls[uuid] == truth["transcripts"].get(uuid)
