@@ -140,9 +140,11 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
                 f["download_url"], access_token=token, max_bytes=MAX_TEXT_FILE_BYTES
             )
             if kind == "TRANSCRIPT":
-                cues = transcripts.parse_vtt(data)
-                yield _mark("transcript_segments", transcripts.transcript_rows(cues, uuid, start))
-                yield _mark("transcripts", transcripts.transcript_summary_row(cues, uuid))
+                parsed = transcripts.parse_vtt(data)
+                if parsed:  # a header-only file has no transcript to keep
+                    cues = parsed
+                    yield _mark("transcript_segments", transcripts.transcript_rows(cues, uuid, start))
+                    yield _mark("transcripts", transcripts.transcript_summary_row(cues, uuid))
             elif kind == "CC":
                 captions = transcripts.parse_captions(data)
                 yield _mark("caption_segments", transcripts.caption_rows(captions, uuid, start))
