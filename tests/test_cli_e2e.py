@@ -212,3 +212,49 @@ def test_demo_ends_with_report_and_its_sql_command_opens_the_file(tmp_path) -> N
     opened = subprocess.run([SCRIPT, *args[1:]], env=env, capture_output=True, text=True, timeout=60)
     assert opened.returncode == 0, opened.stderr
     assert "rep_email" in opened.stdout
+
+
+def test_run_push_kendo_then_push_again_sends_each_ready_call_once(emu, tmp_path) -> None:
+    from emulators.kendo import KendoEmulator
+
+    with KendoEmulator(strict=True) as kendo:
+        env = cli_env(emu, tmp_path)
+        env.update(DESTINATION__KENDO__API_KEY=kendo.api_key, DESTINATION__KENDO__INGEST_URL=kendo.ingest_url)
+        before = emu.stats()["requests"]
+        done = subprocess.run(
+            run_args(tmp_path, "--push-kendo", "--rate", "50"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        ready = {c["meeting_uuid"] for c in emu.truth()["calls"] if c["ready"]}
+        got = [c["metadata"]["zoomMeetingUuid"] for c in kendo.received()]
+        assert sorted(got) == sorted(ready) and ready
+        # Zoom's listings were each called once: the push read the warehouse, not Zoom
+        after = emu.stats()["requests"]
+        listed = {k: after[k] - before.get(k, 0) for k in after if "/recordings" in k and "users" in k}
+        hosts = len([u for u in emu.truth()["tables"]["users"] if not u["user_key"].startswith("pending:")])
+        assert sum(listed.values()) <= hosts * 3
+
+        dry = subprocess.run(
+            [SCRIPT, "push", "--duckdb-path", str(tmp_path / "zoom_pipeline.duckdb"), "--dry-run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert dry.returncode == 0, dry.stderr[-2000:]
+        assert kendo.api_key not in dry.stdout + dry.stderr
+
+        again = subprocess.run(
+            [SCRIPT, "push", "--duckdb-path", str(tmp_path / "zoom_pipeline.duckdb")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert len(kendo.received()) == len(ready)
+        assert kendo.api_key not in again.stdout + again.stderr + done.stdout + done.stderr

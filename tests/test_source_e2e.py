@@ -141,3 +141,18 @@ def test_plan_without_webinars_still_loads_everything_else(tmp_path, caplog) -> 
         assert_matches_truth(pipeline, truth, [t for t in ZOOM_TABLES if "webinar" not in t])
         warnings = [r for r in caplog.records if "webinars skipped" in r.getMessage()]
         assert len(warnings) == 1
+
+
+def test_fixed_range_backfill_loads_only_that_range_and_moves_no_cursor(emu, tmp_path) -> None:
+    emu.reset()
+    pipeline = make_pipeline("duckdb", tmp_path)
+    now = datetime.now(UTC)
+    start, end = (now - timedelta(days=40)).date(), (now - timedelta(days=20)).date()
+    resources = ["past_meetings", "recordings", "report_meetings"]
+    load(pipeline, emu, start.isoformat(), resources=resources, end_date=end.isoformat())
+    truth = emu.truth(**{"from": start.isoformat(), "to": end.isoformat()})
+    assert_matches_truth(pipeline, truth, resources)
+    everything = emu.truth()
+    assert len(truth["tables"]["past_meetings"]) < len(everything["tables"]["past_meetings"])
+    state = pipeline.state.get("sources", {}).get("zoom", {}).get("resources", {})
+    assert not any("window_cursor" in state.get(r, {}) for r in resources)
