@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import dlt
 from dlt.common.configuration.inject import with_config
+from dlt.common.configuration.providers import EnvironProvider
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
 
@@ -20,6 +22,7 @@ from sources.zoom.credentials import TZoomCredentials
 from sources.zoom.instances import TIME_BOUND
 from sources.zoom.ratelimit import RateLimiter
 from sources.zoom.rows import parse_time
+from sources.zoom.run_context import RunStats
 from sources.zoom.settings import DEFAULT_PLAN, MAX_WINDOW_DAYS
 
 logger = logging.getLogger("pipelines")
@@ -68,6 +71,17 @@ def make_pipeline(
         raise ValueError(f"--destination must be duckdb or postgres, not {destination!r}")
     from .safe_load import configure_idempotent_load
 
+    # Arrow items get `_dlt_id` / `_dlt_load_id` only with `normalize.parquet_normalizer.add_dlt_id` /
+    # `add_dlt_load_id` (dlt's default: off); dict rows always get them. The participant tables load as Arrow
+    # (sources/zoom/arrow_pages.py), and safe_load's replay and Postgres's NOT NULL UNIQUE `_dlt_id` need
+    # both, so turn them on here too: .dlt/config.toml has them, but runs without our .dlt dir (tests,
+    # another working dir) must not differ. Pipeline-scoped keys (`<PIPELINE>__NORMALIZE__PARQUET_NORMALIZER__*`,
+    # which dlt looks up first) leave other pipelines in the process alone; a value already set wins. Without
+    # both settings the source loads those tables as dicts, so this is about speed, not correctness.
+    for key in ("add_dlt_id", "add_dlt_load_id"):
+        os.environ.setdefault(
+            EnvironProvider.get_key_name(key, pipeline_name, "normalize", "parquet_normalizer"), "true"
+        )
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dest,
@@ -99,6 +113,7 @@ class LoadSummary:
     rows: Dict[str, int] = field(default_factory=dict)
     requests: Dict[str, Dict[str, int]] = field(default_factory=dict)
     skipped: Dict[str, int] = field(default_factory=dict)
+    features_missing: Dict[str, str] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
     load_infos: List[LoadInfo] = field(default_factory=list)
@@ -117,6 +132,9 @@ class LoadSummary:
         if self.skipped:
             out.append("Skipped (deleted or expired in Zoom):")
             out += [f"  {k}: {n}" for k, n in sorted(self.skipped.items())]
+        if self.features_missing:
+            out.append("Skipped (feature not available to this account or app):")
+            out += [f"  {k}: {msg}" for k, msg in sorted(self.features_missing.items())]
         return out
 
 
@@ -171,13 +189,15 @@ def load_zoom(
     time_bound = [r for r in selected if r in TIME_BOUND]
     entities = [r for r in selected if r not in TIME_BOUND]
     kwargs = dict(source_kwargs)
+    # one per load: every step's ZoomRun adds its skips to it (thread-safe)
+    stats: RunStats = kwargs.pop("run_stats", None) or RunStats()
     if start_date:
         kwargs["start_date"] = start_date
 
     from .safe_load import run_idempotent
 
     def step(names: List[str], **extra: Any) -> None:
-        source = zoom_source(client=client, **{**kwargs, **extra}).with_resources(*names)
+        source = zoom_source(client=client, run_stats=stats, **{**kwargs, **extra}).with_resources(*names)
         # dicts → parquet loads several times faster into DuckDB than insert_values (DLT_NOTES §6)
         fmt = {"loader_file_format": "parquet"} if pipeline.destination.destination_type.endswith("duckdb") else {}
         info = run_idempotent(pipeline, source, **fmt)
@@ -210,6 +230,8 @@ def load_zoom(
             if not time_bound or _caught_up(pipeline, time_bound, now):
                 break
     summary.requests = client.stats()
+    summary.skipped = stats.skipped
+    summary.features_missing = stats.features_missing
     summary.seconds = time.monotonic() - started
     return summary
 

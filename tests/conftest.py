@@ -26,6 +26,9 @@ def _isolate_dlt(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
     monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # as .dlt/config.toml and make_pipeline() set it: participant tables load as Arrow with dlt's id columns
+    monkeypatch.setenv("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+    monkeypatch.setenv("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any, Dict, Iterator, List
 
 from dlt.common.typing import TDataItem
 
+from .arrow_pages import participant_page
 from .instances import in_range
 from .recordings import WEBINAR_TYPES
 from .rows import normalize_times
@@ -44,7 +45,9 @@ def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
     for page in run.pages_or_skip(
         "meeting_participants", "meeting_participants", meeting_uuid=bundle["uuid"]
     ):
-        yield [dict(normalize_times(p), meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]) for p in page]
+        yield participant_page(
+            run, "meeting_participants", page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
+        )
 
 
 def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from dlt.common.typing import TDataItem
 
+from .arrow_pages import participant_page
 from .instances import in_range
 from .rows import normalize_times
 from .run_context import ZoomRun
@@ -28,4 +29,4 @@ def iter_report_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataI
     ):
         return
     for page in run.pages_or_skip(resource, resource, meeting_uuid=bundle["uuid"]):
-        yield [dict(normalize_times(p), meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]) for p in page]
+        yield participant_page(run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])

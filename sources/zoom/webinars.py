@@ -8,9 +8,12 @@ from typing import Any, Dict, Iterator, List, Optional
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
+from .arrow_pages import participant_page
 from .instances import in_range
 from .rows import normalize_times
 from .run_context import ZoomRun
+
+PARTICIPANT_RESOURCES = ("webinar_participants", "report_webinar_participants")
 
 
 def iter_webinar_refs(run: ZoomRun) -> Iterator[TDataItems]:
@@ -71,10 +74,17 @@ def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
 
 
 def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataItem) -> Iterator[TDataItem]:
-    """Yields absentees, participants or report participants of one ended webinar instance."""
+    """Yields absentees, participants or report participants of one ended webinar instance.
+
+    Participant pages go as Arrow tables (see arrow_pages); absentees are registrant records and stay dicts.
+    """
     if bundle["kind"] != "webinar_instance" or not in_range(run, resource, bundle):
         return
     if not run.claim(resource, bundle["uuid"]):
         return
+    keys = {"webinar_uuid": bundle["uuid"], "webinar_id": bundle["id"]}
     for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
-        yield [dict(normalize_times(r), webinar_uuid=bundle["uuid"], webinar_id=bundle["id"]) for r in page]
+        if resource in PARTICIPANT_RESOURCES:
+            yield participant_page(run, resource, page, **keys)
+        else:
+            yield [dict(normalize_times(r), **keys) for r in page]
