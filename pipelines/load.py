@@ -35,6 +35,8 @@ DEFAULT_DUCKDB_PATH = "./zoom_pipeline.duckdb"
 # meetings and webinars, so 6 (the six months reports reach back) keeps a typical backfill to one or
 # two steps (bench/bench_source.py: a 4-month backfill took 25.9 s in 2 steps, 19.5 s in 1).
 DEFAULT_WINDOWS_PER_RUN = 6
+# dlt's extract pool for the source (`[sources.zoom.extract]`), used when nothing is configured
+EXTRACT_DEFAULTS = {"workers": 96, "max_parallel_items": 256}
 
 
 def all_resources() -> List[str]:
@@ -82,6 +84,11 @@ def make_pipeline(
         os.environ.setdefault(
             EnvironProvider.get_key_name(key, pipeline_name, "normalize", "parquet_normalizer"), "true"
         )
+    # Extract threads mostly wait on Zoom or on the rate limiter, and a category's children must not wait
+    # for threads held by another category's backlog: many threads, unless configured otherwise.
+    for key, value in EXTRACT_DEFAULTS.items():
+        if dlt.config.get(f"sources.zoom.extract.{key}") is None:
+            os.environ[EnvironProvider.get_key_name(key, "sources", "zoom", "extract")] = str(value)
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dest,

@@ -81,17 +81,21 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     # at once instead of waiting behind Medium listings that queue in a busy Medium lane.
     lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
     horizon = (datetime.now(UTC) - REPORT_HORIZON).date()
-    for host in hosts:
-        if wanted & set(MEETING_INSTANCE_TABLES):
-            lanes[_category("meetings")].append(partial(_meeting_instances, run, host, start, end))
-        if wanted & set(WEBINAR_INSTANCE_TABLES):
-            lanes[_category("webinars")].append(partial(_webinar_instances, run, host, start, end))
+    # Windowed listings first: recordings start downloads and parsing, which take time but no rate-limit
+    # budget, so they overlap the per-meeting instance listings instead of trailing them. Webinars before
+    # meetings: their instances feed Heavy children that keep the Heavy lane busy meanwhile.
     for w in windows:
         for host in hosts:
             if wanted & set(REPORT_TABLES + MEETING_INSTANCE_TABLES) and w[1] >= horizon:
                 lanes[_category("report_meetings")].append(partial(_reports, run, host, w))
             if wanted & set(RECORDING_TABLES + MEETING_INSTANCE_TABLES):
                 lanes[_category("recordings")].append(partial(_recordings, run, host, w))
+    for host in hosts:
+        if wanted & set(WEBINAR_INSTANCE_TABLES):
+            lanes[_category("webinars")].append(partial(_webinar_instances, run, host, start, end))
+    for host in hosts:
+        if wanted & set(MEETING_INSTANCE_TABLES):
+            lanes[_category("meetings")].append(partial(_meeting_instances, run, host, start, end))
     count = sum(len(q) for q in lanes.values())
     logger.info("instances: %d listings over %d windows for %d hosts", count, len(windows), len(hosts))
     for bundle in _run_listings(lanes):
