@@ -277,14 +277,15 @@ def run_load(
     tmp: str,
     loader_file_format: Optional[str] = None,
 ) -> Dict[str, Any]:
-    import dlt
+    from pipelines.load import load_zoom, make_pipeline
 
-    from pipelines.load import load_zoom
-
-    pipeline = dlt.pipeline(
+    # the product's own pipeline (exactly-once replay, Arrow id columns, extract pool defaults)
+    pipeline = make_pipeline(
+        "duckdb",
+        "zoom",
+        os.path.join(tmp, "zoom_bench.duckdb"),
         pipeline_name="zoom_bench",
-        destination=dlt.destinations.duckdb(os.path.join(tmp, "zoom_bench.duckdb")),
-        dataset_name="zoom",
+        progress=None,
         pipelines_dir=os.path.join(tmp, "pipelines"),
     )
     client = make_client(emu, overrides)
@@ -422,56 +423,6 @@ def part_heavy(a: argparse.Namespace) -> Dict[str, Any]:
     return {"wall": wall, "rows": part_rows, "rps": part_rows / wall, "nl": nl, "rss": peak_rss_mb()}
 
 
-def patch_bind() -> None:
-    """The proposed `sources/zoom/__init__.py` change, applied at run time (for measuring it only).
-
-    `_bind` returns a plain function that *returns* a generator. dlt's `parallelize()` then takes the
-    `_fun_wrapper` path: the pool only creates the generator object, and the generator is iterated as a
-    new source on the main thread, so every time-bound child request runs one at a time. A generator
-    function makes dlt use `_gen_wrapper`, which runs each `next()` in the extract pool.
-    """
-    import sources.zoom as zoom
-
-    def _bind(fn: Any, *args: Any) -> Any:
-        def transform(item: Any) -> Any:
-            yield from fn(*args, item)
-
-        transform.__name__ = getattr(fn, "__name__", "transform")
-        return transform
-
-    zoom._bind = _bind
-
-
-def patch_arrow_participants() -> None:
-    """The proposed Arrow change for the participant tables, applied at run time (for measuring it only):
-    each page of participants is yielded as one `pyarrow.Table` instead of a list of dicts."""
-    import functools
-
-    import pyarrow as pa
-
-    import sources.zoom.past_meetings as past_meetings
-    import sources.zoom.reports as reports
-    import sources.zoom.webinars as webinars
-
-    def arrow_pages(fn: Any, tables: Optional[tuple] = None) -> Any:
-        @functools.wraps(fn)
-        def wrapped(*args: Any) -> Any:
-            resource = args[1] if tables else None
-            for page in fn(*args):
-                if isinstance(page, list) and page and (tables is None or resource in tables):
-                    yield pa.Table.from_pylist(page)
-                else:
-                    yield page
-
-        return wrapped
-
-    past_meetings.iter_meeting_participants = arrow_pages(past_meetings.iter_meeting_participants)
-    reports.iter_report_participants = arrow_pages(reports.iter_report_participants)
-    webinars.iter_webinar_instance_children = arrow_pages(
-        webinars.iter_webinar_instance_children, ("webinar_participants", "report_webinar_participants")
-    )
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=["paced", "heavy", "both"], default="both")
@@ -496,17 +447,6 @@ def main(argv: Optional[List[str]] = None) -> None:
         default=None,
         help="experiment: pass loader_file_format (e.g. parquet) to each pipeline.run of load_zoom",
     )
-    p.add_argument(
-        "--arrow-participants",
-        action="store_true",
-        help="experiment: yield each participants page as a pyarrow Table (the proposed change)",
-    )
-    p.add_argument(
-        "--gen-bind",
-        action="store_true",
-        help="experiment: patch sources.zoom._bind at run time to return a generator function, so "
-        "dlt's parallelized=True runs each transformer step in the extract pool (the proposed fix)",
-    )
     a = p.parse_args(argv)
 
     os.chdir(ROOT)  # .dlt/config.toml
@@ -520,10 +460,6 @@ def main(argv: Optional[List[str]] = None) -> None:
     import pipelines.load as load_mod
     import sources.zoom.instances as instances
 
-    if a.gen_bind:
-        patch_bind()
-    if a.arrow_participants:
-        patch_arrow_participants()
     if a.listing_threads is not None:
         instances.LISTING_THREADS = a.listing_threads
     if a.windows_per_run is None:
