@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--push-kendo", action="store_true", help="after the load, push new ready calls to Kendo"
     )
+    run.add_argument("--export-schema", metavar="DIR", help="write the dlt schema (YAML) of what was loaded")
     _push_args(run)
 
     push = sub.add_parser("push", help="push ready calls from the warehouse to Kendo (no Zoom calls)")
@@ -114,7 +115,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .load import build_client, load_zoom, make_pipeline
 
-    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
+    pipeline = make_pipeline(
+        args.destination, args.dataset, args.duckdb_path, export_schema_path=args.export_schema
+    )
     client = build_client()
     kwargs: dict[str, Any] = {}
     if args.windows_per_run:

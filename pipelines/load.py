@@ -63,6 +63,7 @@ def make_pipeline(
     pipeline_name: str = PIPELINE_NAME,
     progress: Any = "log",
     pipelines_dir: Optional[str] = None,
+    export_schema_path: Optional[str] = None,
 ) -> Pipeline:
     """Builds the warehouse pipeline: DuckDB (a local file) or Postgres (credentials the dlt way)."""
     if destination == "duckdb":
@@ -95,6 +96,7 @@ def make_pipeline(
         dataset_name=dataset,
         progress=progress,
         pipelines_dir=pipelines_dir,
+        export_schema_path=export_schema_path,
     )
     # a killed load must replay exactly once (see safe_load), whichever way the pipeline is run
     return configure_idempotent_load(pipeline)
@@ -206,7 +208,11 @@ def load_zoom(
     def step(names: List[str], **extra: Any) -> None:
         source = zoom_source(client=client, run_stats=stats, **{**kwargs, **extra}).with_resources(*names)
         # dicts → parquet loads several times faster into DuckDB than insert_values (DLT_NOTES §6)
-        fmt = {"loader_file_format": "parquet"} if pipeline.destination.destination_type.endswith("duckdb") else {}
+        fmt = (
+            {"loader_file_format": "parquet"}
+            if pipeline.destination.destination_type.endswith("duckdb")
+            else {}
+        )
         info = run_idempotent(pipeline, source, **fmt)
         summary.load_infos.append(info)
         summary.steps += 1
