@@ -279,7 +279,10 @@ def _run_push_pipeline(
     )
     try:
         _discard_pending(push_pipeline)  # left by a push that was killed
-        calls = dlt.resource(rows, name=CALLS_TABLE, write_disposition="append")
+        # optional text columns may be null in every row of a push: hint them, so dlt neither warns nor drops them
+        optional = ("rep_name", "rep_email", "audio_url", "audio_file_id", "transcript")
+        columns: Any = {c: {"data_type": "text", "nullable": True} for c in optional}
+        calls = dlt.resource(rows, name=CALLS_TABLE, write_disposition="append", columns=columns)
         push_pipeline.run(calls)
     except PipelineStepFailed as exc:
         if session.auth_error is not None:
