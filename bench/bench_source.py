@@ -6,7 +6,7 @@ peak memory, and load throughput for a participant-heavy account.
     /work/venv/bin/python bench/bench_source.py --part heavy --participants 500
     /work/venv/bin/python bench/bench_source.py --workers 16 --max-parallel-items 40 --windows-per-run 6
 
-Part "paced": the emulator with the Pro plan's rate limits and 100 ms latency, a full load with the
+Part "paced" (default 25 users): the emulator with the Pro plan's rate limits and 100 ms latency, a full load with the
 real Pro limiter (`RateLimiter("pro")`, 95 % headroom) into DuckDB in a temp dir via `load_zoom`.
 Categories are paced in parallel, so the lower bound is max over categories of
 (successful requests of the category ÷ its QPS); the sum is printed for reference. Target: wall ÷
@@ -427,7 +427,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=["paced", "heavy", "both"], default="both")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--users", type=int, default=10, help="paced part: account users")
+    p.add_argument("--users", type=int, default=25, help="paced part: account users")
     p.add_argument("--meetings-per-user", type=int, default=5)
     p.add_argument("--instances", type=int, default=3)
     p.add_argument("--webinars", type=int, default=1)
