@@ -6,21 +6,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from zoom_helpers import duplicates, load, make_pipeline, table_key, truth_rows, warehouse_rows
+from zoom_helpers import (
+    RECORDING_TABLES,
+    duplicates,
+    load,
+    make_pipeline,
+    table_key,
+    truth_rows,
+    warehouse_rows,
+)
 
 from emulators.zoom import ZoomEmulator
 from emulators.zoom.config import FILE_FAULT_KINDS, UNREADABLE_FAULTS
 
 START = (datetime.now(UTC) - timedelta(days=50)).date().isoformat()
-RECORDING_TABLES = [
-    "recordings",
-    "recording_files",
-    "transcripts",
-    "transcript_segments",
-    "caption_segments",
-    "chat_messages",
-    "file_errors",
-]
+TABLES = [*RECORDING_TABLES, "file_errors"]
 # what the reason says, per unreadable kind (the reason is for people: it must name the problem)
 REASON_WORDS = {
     "html_page": "html page",
@@ -46,7 +46,7 @@ def test_bad_files_are_recorded_once_each_and_everything_else_loads(tmp_path) ->
 
     # the run succeeded and loaded everything a correct parser can read
     assert summary.rows["file_errors"] == len(UNREADABLE_FAULTS)
-    for table in RECORDING_TABLES:
+    for table in TABLES:
         key = table_key(table)
         got = warehouse_rows(pipeline, table, key)
         assert not duplicates(got), table

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from zoom_helpers import duplicates, load, make_pipeline, table_key, truth_rows, warehouse_rows
+from zoom_helpers import (
+    RECORDING_TABLES,
+    duplicates,
+    load,
+    make_pipeline,
+    table_key,
+    truth_rows,
+    warehouse_rows,
+)
 
 from emulators.zoom import ZoomEmulator
 
 START = (datetime.now(UTC) - timedelta(days=50)).date().isoformat()
-RECORDING_TABLES = [
-    "recordings",
-    "recording_files",
-    "transcripts",
-    "transcript_segments",
-    "caption_segments",
-    "chat_messages",
-]
 
 
 def test_transcripts_chat_and_calls_match_truth_for_every_recorded_instance(tmp_path) -> None:

@@ -16,6 +16,16 @@ from sources.zoom.credentials import ZoomCredentials
 from sources.zoom.ratelimit import RateLimiter
 from sources.zoom.settings import ENDPOINTS
 
+# Tables the recordings resource loads from each recorded instance and its files.
+RECORDING_TABLES = [
+    "recordings",
+    "recording_files",
+    "transcripts",
+    "transcript_segments",
+    "caption_segments",
+    "chat_messages",
+]
+
 # Our pacing is tested on its own; end-to-end tests run the emulator without limits and pace loosely.
 FAST_LIMITS = {"Light": 500.0, "Medium": 500.0, "Heavy": 500.0, "Resource-intensive": 500.0}
 
