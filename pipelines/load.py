@@ -147,7 +147,7 @@ class LoadSummary:
         return out
 
 
-def _row_counts(info: LoadInfo, pipeline: Pipeline) -> Dict[str, int]:
+def _row_counts(pipeline: Pipeline) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     trace = pipeline.last_trace
     normalize = trace.last_normalize_info if trace else None
@@ -216,7 +216,7 @@ def load_zoom(
         info = run_idempotent(pipeline, source, **fmt)
         summary.load_infos.append(info)
         summary.steps += 1
-        for table, n in _row_counts(info, pipeline).items():
+        for table, n in _row_counts(pipeline).items():
             summary.rows[table] = summary.rows.get(table, 0) + n
 
     if end_date:

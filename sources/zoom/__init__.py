@@ -4,7 +4,7 @@ reports and Team Chat. See README "Table reference" for every table's key, curso
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Dict, Iterable, Optional, Sequence
+from typing import Any, Dict, Iterable, Optional
 
 import dlt
 from dlt.common.typing import TAnyDateTime
@@ -160,6 +160,3 @@ def _bind(fn: Any, *args: Any) -> Any:
 
     transform.__name__ = getattr(fn, "__name__", "transform")
     return transform
-
-
-TIME_BOUND_RESOURCES: Sequence[str] = instances.TIME_BOUND

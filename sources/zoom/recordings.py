@@ -16,7 +16,7 @@ from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TDataItem
 
 from . import chat, transcripts
-from .errors import ZoomError
+from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
 from .instances import in_range
 from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
@@ -172,8 +172,6 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
 
 def _file_level(exc: ZoomError) -> bool:
     # A bad or missing file is recorded and the rest loads; auth failures and the daily cap stop the run.
-    from .errors import ZoomDownloadError, ZoomNotFound
-
     return isinstance(exc, (ZoomDownloadError, ZoomNotFound))
 
 
@@ -201,7 +199,7 @@ def call_row(
 ) -> Dict[str, Any]:
     """One call-shaped row (the Kendo payload's fields) for a recorded instance."""
     payload = bundle["payload"]
-    host = next((u for u in run.users() if u.get("id") == bundle["host_id"]), {})
+    host = run.user(bundle["host_id"])
     audio, processing = pick_audio(files)
     text = transcripts.clean_transcript(cues) if cues else None
     has_transcript = bool(text)

@@ -168,6 +168,11 @@ class ZoomRun:
 
         return list(self.once(("users",), fetch))
 
+    def user(self, user_id: str) -> Dict[str, Any]:
+        """The user with `user_id` from this run's listing ({} when unknown), found by a dict built once."""
+        by_id = self.once(("users_by_id",), lambda: {u["id"]: u for u in self.users() if u.get("id")})
+        return dict(by_id.get(user_id, {}))
+
     def host_ids(self) -> List[str]:
         """Users who can own meetings, recordings and channels (pending users have no id)."""
         return [u["id"] for u in self.users() if u.get("id") and u.get("status") != "pending"]
