@@ -245,7 +245,13 @@ def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
     return [], follow_ups
 
 
-def in_range(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
-    """Whether `bundle` falls in `resource`'s own range for this run (cursors differ per resource)."""
+def takes(run: ZoomRun, resource: str, bundle: Dict[str, Any], *kinds: str) -> bool:
+    """Whether `resource` handles `bundle`: one of its `kinds`, in the resource's own range for this run
+    (cursors differ per resource), and the first bundle of this instance it sees (listings overlap)."""
     rng = run.ranges.get(resource)
-    return rng is not None and rng[0] <= bundle["start_time"] < rng[1]
+    return (
+        bundle["kind"] in kinds
+        and rng is not None
+        and rng[0] <= bundle["start_time"] < rng[1]
+        and run.claim(resource, bundle["uuid"])
+    )

@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator, List
 from dlt.common.typing import TDataItem
 
 from .arrow_pages import participant_page
-from .instances import in_range
+from .instances import takes
 from .recordings import WEBINAR_TYPES
 from .rows import normalize_times
 from .run_context import ZoomRun
@@ -16,17 +16,15 @@ from .run_context import ZoomRun
 MEETING_KINDS = ("meeting_instance", "recording", "report")
 
 
-def _is_meeting(bundle: Dict[str, Any]) -> bool:
-    if bundle["kind"] not in MEETING_KINDS:
-        return False
+def _is_webinar(bundle: Dict[str, Any]) -> bool:
     try:
-        return int(bundle["payload"].get("type") or 0) not in WEBINAR_TYPES
+        return int(bundle["payload"].get("type") or 0) in WEBINAR_TYPES
     except (TypeError, ValueError):
-        return True
+        return False
 
 
 def _claims(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
-    return _is_meeting(bundle) and in_range(run, resource, bundle) and run.claim(resource, bundle["uuid"])
+    return not _is_webinar(bundle) and takes(run, resource, bundle, *MEETING_KINDS)
 
 
 def iter_past_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:

@@ -18,7 +18,7 @@ from dlt.common.typing import TDataItem
 from . import chat, transcripts
 from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
-from .instances import in_range
+from .instances import takes
 from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
 from .run_context import ZoomRun
 
@@ -102,9 +102,7 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         The `recordings` row, then marked rows for recording_files, transcripts, transcript_segments,
         caption_segments, chat_messages, file_errors and calls.
     """
-    if bundle["kind"] != "recording" or not in_range(run, "recordings", bundle):
-        return
-    if not run.claim("recordings", bundle["uuid"]):
+    if not takes(run, "recordings", bundle, "recording"):
         return
     payload: Dict[str, Any] = bundle["payload"]
     uuid = bundle["uuid"]

@@ -7,26 +7,21 @@ from typing import Iterator
 from dlt.common.typing import TDataItem
 
 from .arrow_pages import participant_page
-from .instances import in_range
+from .instances import takes
 from .rows import normalize_times
 from .run_context import ZoomRun
 
 
 def iter_report_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     """Yields the report row of one instance; the listing already holds it, so no extra request."""
-    if bundle["kind"] == "report" and in_range(run, "report_meetings", bundle):
-        if run.claim("report_meetings", bundle["uuid"]):
-            yield normalize_times(bundle["payload"])
+    if takes(run, "report_meetings", bundle, "report"):
+        yield normalize_times(bundle["payload"])
 
 
 def iter_report_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     """Yields the report participants of one instance (reports cover meetings with two or more people)."""
     resource = "report_meeting_participants"
-    if (
-        bundle["kind"] != "report"
-        or not in_range(run, resource, bundle)
-        or not run.claim(resource, bundle["uuid"])
-    ):
+    if not takes(run, resource, bundle, "report"):
         return
     for page in run.pages_or_skip(resource, resource, meeting_uuid=bundle["uuid"]):
         yield participant_page(run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])

@@ -9,7 +9,7 @@ import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
 from .arrow_pages import participant_page
-from .instances import in_range
+from .instances import takes
 from .rows import normalize_times
 from .run_context import ZoomRun
 
@@ -61,16 +61,14 @@ def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> List[Dict
 
 
 def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
-    if bundle["kind"] == "webinar_instance" and in_range(run, "past_webinars", bundle):
-        if run.claim("past_webinars", bundle["uuid"]):
-            p = bundle["payload"]
-            yield {
-                "uuid": bundle["uuid"],
-                "webinar_id": bundle["id"],
-                "topic": p.get("topic"),
-                "host_id": bundle["host_id"],
-                "start_time": bundle["start_time"],
-            }
+    if takes(run, "past_webinars", bundle, "webinar_instance"):
+        yield {
+            "uuid": bundle["uuid"],
+            "webinar_id": bundle["id"],
+            "topic": bundle["payload"].get("topic"),
+            "host_id": bundle["host_id"],
+            "start_time": bundle["start_time"],
+        }
 
 
 def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -78,9 +76,7 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
 
     Participant pages go as Arrow tables (see arrow_pages); absentees are registrant records and stay dicts.
     """
-    if bundle["kind"] != "webinar_instance" or not in_range(run, resource, bundle):
-        return
-    if not run.claim(resource, bundle["uuid"]):
+    if not takes(run, resource, bundle, "webinar_instance"):
         return
     keys = {"webinar_uuid": bundle["uuid"], "webinar_id": bundle["id"]}
     for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
