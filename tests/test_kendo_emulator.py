@@ -112,9 +112,9 @@ def test_strict_mode_downloads_the_audio_url() -> None:
     with BackgroundServer(audio_app()) as files, KendoEmulator(strict=True) as emu:
         assert post(emu, {**GOOD, "audioUrl": files.base_url + "/rec/audio.m4a"}).status_code == 201
         html = post(emu, {**GOOD, "audioUrl": files.base_url + "/rec/login"})
-        assert html.status_code == 400 and "HTML" in html.json()["error"]
+        assert html.status_code == 400 and "HTML" in html.json()["message"]
         missing = post(emu, {**GOOD, "audioUrl": files.base_url + "/rec/nope"})
-        assert missing.status_code == 400 and "404" in missing.json()["error"]
+        assert missing.status_code == 400 and "404" in missing.json()["message"]
         dead = post(emu, {**GOOD, "audioUrl": f"http://127.0.0.1:{free_port()}/x.m4a"})
         assert dead.status_code == 400
         assert len(emu.received()) == 1

@@ -3,7 +3,9 @@
 It checks the `X-API-Key`, validates the call body as Kendo's guide describes it (types, and at least one of
 `transcript` / `audioUrl`), answers `201 {"callId": ...}` and keeps every accepted body for the tests.
 Knobs (constructor or `POST /_emulator/config`) inject latency, random 429 / 5xx answers, a deterministic
-list of statuses to answer next (`fail_next`), and a strict mode that downloads each `audioUrl`.
+list of statuses to answer next (`fail_next`), a 429 storm (`throttle_seconds`), a strict mode that downloads
+each `audioUrl`, and the failures that make a push uncertain: a call recorded and answered late
+(`ack_delay_ms`), or recorded and never answered (`fail_after_record`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,16 @@ DEFAULT_KNOBS: dict[str, Any] = {
     "retry_after": 1,  # Retry-After seconds sent with 429 (None: no header)
     "fail_next": [],  # statuses to answer next, in order, before anything else is checked
     "strict": False,  # GET each audioUrl and reject unreachable / HTML / non-2xx ones
+    # a slow Kendo: the call is recorded first, then the answer waits this long (the client may give up)
+    "ack_delay_ms": 0,
+    # record the call, then drop the connection without answering (the work is done, the answer is lost)
+    "fail_after_record": False,
+    # a 429 storm: every ingest request is answered 429 (with Retry-After) for this many seconds,
+    # counted from the first request after the knob is set
+    "throttle_seconds": 0,
 }
+
+MAX_TITLE_LENGTH = 255
 
 
 def _is_iso_datetime(value: str) -> bool:
@@ -63,6 +74,8 @@ def validate_body(body: Any) -> str | None:
             return f"Invalid field '{field}': expected {name}"
         if field == "callDate" and not _is_iso_datetime(str(value)):
             return f"Invalid field 'callDate': expected {name}"
+    if isinstance(body.get("callTitle"), str) and len(body["callTitle"]) > MAX_TITLE_LENGTH:
+        return "callTitle is too long"
     if not body.get("transcript") and not body.get("audioUrl"):
         return "Either 'transcript' or 'audioUrl' is required"
     return None
@@ -90,6 +103,7 @@ class KendoState:
         self.in_flight = 0
         self.peak_concurrency = 0
         self.rng = random.Random(self.seed)
+        self.throttle_until: float | None = None
 
     def configure(self, knobs: dict[str, Any]) -> None:
         unknown = set(knobs) - set(DEFAULT_KNOBS)
@@ -97,6 +111,8 @@ class KendoState:
             raise ValueError(f"unknown Kendo emulator knobs: {sorted(unknown)}")
         for key, value in knobs.items():
             self.knobs[key] = list(value) if key == "fail_next" else value
+        if "throttle_seconds" in knobs:
+            self.throttle_until = None  # the storm starts with the next request
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -112,8 +128,13 @@ STATE = web.AppKey("kendo_state", KendoState)
 HTTP = web.AppKey("kendo_http", aiohttp.ClientSession)
 
 
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 429: "Too Many Requests"}
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
+    """Kendo's error body: a short `error` (the HTTP reason) and the `message` that says what is wrong."""
+    body = {"error": _REASONS.get(status, "Error"), "message": message}
+    return web.json_response(body, status=status, headers=headers)
 
 
 async def _audio_problem(session: aiohttp.ClientSession, url: str) -> str | None:
@@ -154,6 +175,12 @@ async def _answer_ingest(request: web.Request, state: KendoState) -> web.Respons
     if knobs["fail_next"]:
         status = int(knobs["fail_next"].pop(0))
         return _error(status, f"Injected failure {status}", retry_headers if status == 429 else None)
+    if knobs["throttle_seconds"]:
+        now = asyncio.get_running_loop().time()
+        if state.throttle_until is None:
+            state.throttle_until = now + float(knobs["throttle_seconds"])
+        if now < state.throttle_until:
+            return _error(429, "Too many requests", retry_headers)
     if knobs["rate_429"] and state.rng.random() < knobs["rate_429"]:
         return _error(429, "Too many requests", retry_headers)
     if knobs["rate_5xx"] and state.rng.random() < knobs["rate_5xx"]:
@@ -168,7 +195,13 @@ async def _answer_ingest(request: web.Request, state: KendoState) -> web.Respons
     if problem is not None:
         return _error(400, problem)
     call_id = f"kc_{uuid.UUID(int=state.rng.getrandbits(128)).hex[:16]}"
-    state.calls.append({**body, "callId": call_id})
+    state.calls.append({**body, "callId": call_id})  # recorded: from here on Kendo holds the call
+    if knobs["fail_after_record"]:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)  # never reaches the client: the connection is gone
+    if knobs["ack_delay_ms"]:
+        await asyncio.sleep(knobs["ack_delay_ms"] / 1000.0)
     return web.json_response({"callId": call_id}, status=201)
 
 
