@@ -256,3 +256,45 @@ def test_the_push_leaves_the_warehouse_schema_alone(
     after = warehouse.pipeline().default_schema.to_dict()
     assert after["normalizers"] == before["normalizers"] and after["version_hash"] == before["version_hash"]
     assert "kendo_sync" not in after["tables"]  # the ledger is plain SQL, not a dlt-managed table
+
+
+def test_kendo_s_own_words_are_kept_for_a_400(warehouse: Warehouse, kendo_emulator: KendoEmulator) -> None:
+    warehouse.load([call_row(1, title="x" * 300), call_row(2)])
+    summary = push(warehouse, kendo_emulator)
+    assert summary.failed == {"uuid-001/x==": "HTTP 400: Bad Request: callTitle is too long"}
+    assert warehouse.ledger()["uuid-001/x=="]["error"] == "HTTP 400: Bad Request: callTitle is too long"
+    assert summary.sent == ["uuid-002/x=="]
+
+
+def test_a_time_budget_leaves_the_rest_pending_for_the_next_run(
+    warehouse: Warehouse, kendo_emulator: KendoEmulator
+) -> None:
+    rows = [call_row(i) for i in range(1, 9)]
+    warehouse.load(rows)
+    kendo_emulator.configure(latency_ms=700)
+    first = push(warehouse, kendo_emulator, concurrency=1, max_seconds=1.0)
+    assert 1 <= len(first.sent) < len(rows)
+    assert set(first.not_attempted) == {r["meeting_uuid"] for r in rows} - set(first.sent)
+    assert first.unfinished()["pending"] == len(rows) - len(first.sent)
+    kendo_emulator.configure(latency_ms=0)
+    second = push(warehouse, kendo_emulator)
+    assert sorted(received_uuids(kendo_emulator.received())) == sorted(r["meeting_uuid"] for r in rows)
+    assert not second.unfinished()["pending"]
+
+
+def test_a_stop_signal_lets_the_posts_in_flight_finish_and_starts_no_more(
+    warehouse: Warehouse, kendo_emulator: KendoEmulator
+) -> None:
+    import threading
+
+    rows = [call_row(i) for i in range(1, 13)]
+    warehouse.load(rows)
+    kendo_emulator.configure(latency_ms=400)
+    stop = threading.Event()
+    threading.Timer(0.6, stop.set).start()
+    summary = push(warehouse, kendo_emulator, concurrency=2, stop=stop)
+    sent = set(summary.sent)
+    assert sent and len(sent) < len(rows)
+    assert set(received_uuids(kendo_emulator.received())) == sent  # what went out was answered and recorded
+    assert {u for u, e in warehouse.ledger().items() if e["status"] == "sent"} == sent
+    assert set(summary.not_attempted) == {r["meeting_uuid"] for r in rows} - sent

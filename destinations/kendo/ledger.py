@@ -4,7 +4,7 @@
 |----------------------|-------------|----------------------------------------------------------------|
 | zoom_meeting_uuid    | text (key)  | the Zoom instance UUID (= calls.meeting_uuid)                  |
 | kendo_call_id        | text        | Kendo's callId from the 201                                    |
-| status               | text        | sent, failed (Kendo answered 400) or pending (posted, no answer yet, or retries ran out) |
+| status               | text        | sending (claimed, POST in progress), sent, failed (Kendo answered 400), pending (not sent; posted next run), uncertain (posted, no answer: maybe in Kendo; re-posted only with --resend-uncertain) |
 | error                | text        | the last problem (Kendo's message, HTTP status, connection error) |
 | attempts             | bigint      | push attempts over all runs (one per run that posted the call) |
 | first_attempt_at     | timestamptz | first push attempt                                             |
@@ -13,8 +13,12 @@
 | payload_hash         | text        | hash of the body posted last (payload.payload_hash)            |
 | audio_url_expires_at | timestamptz | when the audio URL given to Kendo expires (null: unknown/never) |
 
-Each call is written twice around its POST: `pending` (attempt recorded) before, `sent` right after the
-201. Every write is its own committed statement, so a crash loses at most the calls in flight.
+Claims, not overwrites: a call is claimed by a conditional update (`status` and `attempts` as they were
+read: compare-and-set) that sets `sending`; only the process whose claim changed the row posts. After the
+POST the row becomes `sent`, `failed`, `pending` (nothing reached Kendo) or `uncertain` (the request went
+out and no answer came back). A `sending` row left by a process that died is settled as `uncertain` by the
+next push. Every write is its own committed statement. So no call is ever posted twice by accident, and a
+crash loses none: the calls it left uncertain are listed, and `--resend-uncertain` posts them on purpose.
 The table is plain SQL (not part of the dlt schema), created on first use; it works on DuckDB and Postgres.
 """
 
@@ -89,10 +93,15 @@ class Ledger:
 
     def ensure_table(self) -> None:
         """Creates the dataset schema and the ledger table when they are missing."""
-        with self._lock:
-            if not self._client.has_dataset():
-                self._client.create_dataset()
-            self._client.execute_sql(_DDL.format(table=self.table))
+        try:
+            with self._lock:
+                if not self._client.has_dataset():
+                    self._client.create_dataset()
+                self._client.execute_sql(_DDL.format(table=self.table))
+        except Exception:
+            # two pushes creating it at once: Postgres can fail one `IF NOT EXISTS` on its catalog
+            if not self.exists():
+                raise
 
     def entries(self) -> dict[str, LedgerEntry]:
         """Every ledger row by Zoom meeting UUID ({} when the table does not exist yet)."""
@@ -114,17 +123,39 @@ class Ledger:
         r = rows[0]
         return LedgerEntry(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5])
 
-    def mark_pending(self, zoom_meeting_uuid: str, payload_hash: str) -> None:
-        """Records an attempt before the POST: a crash after this leaves the call `pending` (re-posted)."""
-        self._sql(
-            f"INSERT INTO {self.table} (zoom_meeting_uuid, status, attempts, first_attempt_at,"
-            " last_attempt_at, payload_hash) VALUES (%s, 'pending', 1, now(), now(), %s)"
-            " ON CONFLICT (zoom_meeting_uuid) DO UPDATE SET status = 'pending',"
-            f" attempts = {self.table}.attempts + 1, last_attempt_at = now(),"
-            " payload_hash = EXCLUDED.payload_hash, error = NULL",
-            zoom_meeting_uuid,
-            payload_hash,
+    def claim(self, zoom_meeting_uuid: str, seen: LedgerEntry | None, payload_hash: str) -> bool:
+        """Sets `sending` if the row is still as `seen` (None: no row yet). True if this caller won the claim."""
+        if seen is None:
+            rows = self._sql(
+                f"INSERT INTO {self.table} (zoom_meeting_uuid, status, attempts, first_attempt_at,"
+                " last_attempt_at, payload_hash) VALUES (%s, 'sending', 1, now(), now(), %s)"
+                " ON CONFLICT (zoom_meeting_uuid) DO NOTHING RETURNING zoom_meeting_uuid",
+                zoom_meeting_uuid,
+                payload_hash,
+            )
+        else:
+            rows = self._sql(
+                f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1,"
+                " first_attempt_at = coalesce(first_attempt_at, now()), last_attempt_at = now(),"
+                " payload_hash = %s, error = NULL"
+                " WHERE zoom_meeting_uuid = %s AND status = %s AND attempts = %s RETURNING zoom_meeting_uuid",
+                payload_hash,
+                zoom_meeting_uuid,
+                seen.status,
+                seen.attempts,
+            )
+        return bool(rows)
+
+    def settle_stale(self, message: str) -> list[str]:
+        """Rows left `sending` by a push that died become `uncertain` (the POST may have reached Kendo)."""
+        if not self.exists():
+            return []
+        rows = self._sql(
+            f"UPDATE {self.table} SET status = 'uncertain', error = %s WHERE status = 'sending'"
+            " RETURNING zoom_meeting_uuid",
+            message,
         )
+        return [r[0] for r in rows or []]
 
     def mark_sent(self, zoom_meeting_uuid: str, kendo_call_id: str | None) -> None:
         self._sql(
@@ -151,9 +182,17 @@ class Ledger:
         )
 
     def mark_still_pending(self, zoom_meeting_uuid: str, message: str) -> None:
-        """Retries ran out (429 / 5xx / connection) or the push stopped: the next run posts it again."""
+        """Nothing reached Kendo (429 / 5xx / refused connection, or the push stopped): posted next run."""
+        self._mark(zoom_meeting_uuid, "pending", message)
+
+    def mark_uncertain(self, zoom_meeting_uuid: str, message: str) -> None:
+        """The POST went out and no answer came: Kendo may hold the call. Not posted again unasked."""
+        self._mark(zoom_meeting_uuid, "uncertain", message)
+
+    def _mark(self, zoom_meeting_uuid: str, status: str, message: str) -> None:
         self._sql(
-            f"UPDATE {self.table} SET status = 'pending', error = %s WHERE zoom_meeting_uuid = %s",
+            f"UPDATE {self.table} SET status = %s, error = %s WHERE zoom_meeting_uuid = %s",
+            status,
             message,
             zoom_meeting_uuid,
         )
@@ -187,10 +226,24 @@ class MemoryLedger(Ledger):
         with self._lock:
             return self._entry(zoom_meeting_uuid) if zoom_meeting_uuid in self._rows else None
 
-    def mark_pending(self, zoom_meeting_uuid: str, payload_hash: str) -> None:
+    def claim(self, zoom_meeting_uuid: str, seen: LedgerEntry | None, payload_hash: str) -> bool:
         with self._lock:
+            row = self._rows.get(zoom_meeting_uuid)
+            if (row is None) != (seen is None):
+                return False
+            if row is not None and seen is not None:
+                if (row["status"], row["attempts"]) != (seen.status, seen.attempts):
+                    return False
             row = self._rows.setdefault(zoom_meeting_uuid, {"attempts": 0})
-            row.update(status="pending", payload_hash=payload_hash, error=None, attempts=row["attempts"] + 1)
+            row.update(status="sending", payload_hash=payload_hash, error=None, attempts=row["attempts"] + 1)
+            return True
+
+    def settle_stale(self, message: str) -> list[str]:
+        with self._lock:
+            stale = [u for u, r in self._rows.items() if r["status"] == "sending"]
+            for u in stale:
+                self._rows[u].update(status="uncertain", error=message)
+            return stale
 
     def mark_sent(self, zoom_meeting_uuid: str, kendo_call_id: str | None) -> None:
         with self._lock:
@@ -204,6 +257,6 @@ class MemoryLedger(Ledger):
         with self._lock:
             self._rows[zoom_meeting_uuid].update(status="failed", error=message)
 
-    def mark_still_pending(self, zoom_meeting_uuid: str, message: str) -> None:
+    def _mark(self, zoom_meeting_uuid: str, status: str, message: str) -> None:
         with self._lock:
-            self._rows[zoom_meeting_uuid].update(status="pending", error=message)
+            self._rows[zoom_meeting_uuid].update(status=status, error=message)

@@ -10,6 +10,7 @@ pipeline (a different pipeline) nor the next push starts behind a pending packag
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from .audio_urls import AudioUrlProvider
+from .decide import decide
 from .destination import kendo_destination
 from .errors import KendoAuthError, KendoError
 from .ledger import Ledger, LedgerEntry
@@ -34,6 +36,8 @@ from .settings import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RATE_PER_SECOND,
     INGEST_URL_SETTING,
+    REQUEST_TIMEOUT_SECONDS,
+    REQUEST_TIMEOUT_SETTING,
 )
 from .summary import PushSummary
 
@@ -78,10 +82,14 @@ def push_calls(
     rep_emails: Iterable[str] | None = None,
     dry_run: bool = False,
     resend_changed: bool = False,
+    resend_uncertain: bool = False,
     audio_url_fn: TAudioUrlFn | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
     push_pipeline_name: str | None = None,
+    max_seconds: float | None = None,
+    stop: threading.Event | None = None,
+    request_timeout: float | None = None,
 ) -> PushSummary:
     """Pushes the warehouse's ready calls to Kendo, once each, and records them in `kendo_sync`.
 
@@ -99,14 +107,20 @@ def push_calls(
             URL tokens masked). `audio_url_fn` is not called.
         resend_changed: re-post calls that were sent but whose content changed since (Kendo creates a new
             call; the ledger then holds the new callId).
+        resend_uncertain: re-post calls left `uncertain` (posted, no answer). Kendo may hold them already,
+            so this can duplicate them: use it after checking Kendo, or when a duplicate beats a missing call.
         audio_url_fn: `fn(row) -> url` or `fn(row) -> (url, expires_at)` giving the audioUrl to send;
             called right before each POST, so short-lived URLs are fresh; `expires_at` goes to the ledger
             (`audio_url_expires_at`). An `AudioUrlProvider` (audio_urls.py) implements the
             `destination.kendo.audio_url_mode` settings; in mode `none` no audioUrl is sent and calls
             without a transcript are skipped (`summary.skipped_no_transcript`). None: `calls.audio_url`.
-        max_attempts: tries per call for 429 / 5xx / connection errors; then the call stays pending.
-        backoff_seconds: first retry back-off (doubles, with jitter).
+        max_attempts: tries per call for 429 / 5xx / refused connects; then the call stays pending.
+        backoff_seconds: first retry back-off (doubles, with jitter); it pauses every sender.
         push_pipeline_name: default `<warehouse pipeline name>_kendo_push`.
+        max_seconds: time budget; past it no new POST starts and what is left stays pending.
+        stop: an event set on Ctrl-C / SIGTERM: no new POST starts, the ones in flight finish.
+        request_timeout: seconds to wait for Kendo's answer; default `destination.kendo.request_timeout`,
+            else 120. A POST that times out is `uncertain`.
 
     Returns:
         PushSummary of this run.
@@ -122,7 +136,15 @@ def push_calls(
         )
         if isinstance(audio_url_fn, AudioUrlProvider) and not audio_url_fn.sends_audio:
             rows, audio_url_fn = _without_audio(rows, summary), None
-        to_push, resend = plan_push(rows, ledger.entries(), resend_changed, summary)
+        if not dry_run:
+            settled = ledger.settle_stale("a push stopped while this call was being sent; Kendo may hold it")
+            if settled:
+                logger.warning(
+                    "%d call(s) were being sent when an earlier push stopped: now uncertain, not re-posted"
+                    " (zoom-pipeline push --resend-uncertain posts them again)",
+                    len(settled),
+                )
+        to_push = plan_push(rows, ledger.entries(), resend_changed, resend_uncertain, summary)
         if dry_run:
             summary.dry_run_payloads = [redacted_payload(build_payload(row)) for row in to_push]
             logger.info("%s", summary)
@@ -138,9 +160,13 @@ def push_calls(
             rate_per_second=rate_per_second,
             max_attempts=max_attempts,
             backoff_seconds=backoff_seconds,
-            resend=resend,
+            resend_changed=resend_changed,
+            resend_uncertain=resend_uncertain,
             audio_url_fn=audio_url_fn,
             summary=summary,
+            max_seconds=max_seconds,
+            stop=stop,
+            request_timeout=_request_timeout(request_timeout),
         )
         with registered(session):
             _run_push_pipeline(warehouse_pipeline, session, to_push, api_key, ingest_url, push_pipeline_name)
@@ -223,31 +249,38 @@ def plan_push(
     rows: list[dict[str, Any]],
     entries: Mapping[str, LedgerEntry],
     resend_changed: bool,
+    resend_uncertain: bool,
     summary: PushSummary,
-) -> tuple[list[dict[str, Any]], set[str]]:
-    """Splits rows into the ones to post and the ones the ledger says to skip (counted in `summary`)."""
+) -> list[dict[str, Any]]:
+    """The rows to post; the ones the ledger says to skip are counted in `summary`. Each posted row is
+    decided again, on a fresh ledger read, right before its claim (session.PushSession.push_call)."""
     to_push: list[dict[str, Any]] = []
-    resend: set[str] = set()
     for row in rows:
         uuid = str(row["meeting_uuid"])
-        entry = entries.get(uuid)
-        if entry is None or entry.status == "pending":
-            to_push.append(row)
-            continue
-        changed = entry.payload_hash != payload_hash(build_payload(row))
-        if entry.status == "failed":
-            if changed:
-                to_push.append(row)  # Kendo refused the old content; the new one may pass
-            else:
-                summary.add("skipped_failed", uuid)
-        elif not changed:
-            summary.add("skipped_already_sent", uuid)
-        elif resend_changed:
-            resend.add(uuid)
+        decision = decide(
+            entries.get(uuid),
+            payload_hash(build_payload(row)),
+            resend_changed=resend_changed,
+            resend_uncertain=resend_uncertain,
+        )
+        if decision.post:
             to_push.append(row)
         else:
-            summary.add("changed_not_resent", uuid)
-    return to_push, resend
+            summary.add(decision.bucket, uuid)
+    return to_push
+
+
+def _request_timeout(value: float | None) -> float:
+    raw = value if value is not None else dlt.config.get(REQUEST_TIMEOUT_SETTING)
+    if raw is None:
+        return REQUEST_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if seconds <= 0:
+        raise KendoError(f"{REQUEST_TIMEOUT_SETTING} must be a number of seconds above 0, not {raw!r}")
+    return seconds
 
 
 def _discard_pending(pipeline: dlt.Pipeline) -> None:

@@ -1,10 +1,11 @@
-"""One push: the per-call step (ledger check → `pending` → POST → `sent` / `failed` / `pending`) and
-the fan-out of a batch over `concurrency` threads. Shared by `push_calls` and the `@dlt.destination`.
+"""One push: the per-call step (decide → claim `sending` → POST → `sent` / `failed` / `pending` /
+`uncertain`) and the fan-out of a batch over `concurrency` threads. Shared by `push_calls` and the
+`@dlt.destination`.
 
-Duplicate bound: a call is marked `pending` before its POST and `sent` right after its 201, each in its own
-committed statement. If the process dies, only calls whose POST was in flight (at most `concurrency`) can
-have reached Kendo without a `sent` row; the next run posts them again. So a crash duplicates at most
-`concurrency` calls in Kendo, and never loses one.
+Exactly once: only the process whose conditional claim changed the ledger row posts the call, so two
+pushes that somehow run at once never post the same call. A POST that went out without an answer (or whose
+process died) is `uncertain` and is not posted again unless asked (`resend_uncertain`): a crash or a slow
+Kendo never duplicates a call behind the user's back, and never loses one (uncertain calls are listed).
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from .client import KendoClient, RatePacer
+from .client import KendoClient, PushGate, RatePacer
+from .decide import decide
 from .errors import KendoAuthError
 from .ledger import Ledger
 from .payload import build_payload, payload_hash, redact_text
-from .settings import DEFAULT_BACKOFF_SECONDS, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
+from .settings import (
+    DEFAULT_BACKOFF_SECONDS,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    REQUEST_TIMEOUT_SECONDS,
+)
 from .summary import PushSummary
 
 logger = logging.getLogger("destinations.kendo")
@@ -36,10 +43,14 @@ class PushSession:
     """State of one push, shared by the worker threads: ledger, pacing, HTTP clients, summary.
 
     Args:
-        ledger: where `pending` / `sent` / `failed` are recorded.
-        concurrency: maximum POSTs in flight (also the crash duplicate bound).
+        ledger: where claims and outcomes are recorded.
+        concurrency: maximum POSTs in flight.
         rate_per_second: Kendo pacing across all threads (None / 0: unpaced).
-        resend: UUIDs that are `sent` but changed, and that the user asked to re-send.
+        resend_changed: re-post calls that were sent and changed since.
+        resend_uncertain: re-post calls left `uncertain` (Kendo may hold them: a duplicate is possible).
+        max_seconds: the push's time budget; past it, what is left stays pending (None: no budget).
+        stop: set on Ctrl-C / SIGTERM: no new POST starts; the ones in flight finish.
+        request_timeout: seconds to wait for Kendo's answer before the call is uncertain.
         audio_url_fn: gives the audioUrl to send for a row (e.g. a staged copy), called right before the POST;
             it may also return `(url, expires_at)`, and `expires_at` goes to the ledger.
     """
@@ -52,21 +63,26 @@ class PushSession:
         rate_per_second: float | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
-        resend: Iterable[str] = (),
+        resend_changed: bool = False,
+        resend_uncertain: bool = False,
         audio_url_fn: TAudioUrlFn | None = None,
         summary: PushSummary | None = None,
+        max_seconds: float | None = None,
+        stop: threading.Event | None = None,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
         self.id = uuid_lib.uuid4().hex
         self.ledger = ledger
         self.concurrency = max(1, int(concurrency))
-        self.pacer = RatePacer(rate_per_second)
+        self.gate = PushGate(RatePacer(rate_per_second), max_seconds=max_seconds, stop=stop)
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
-        self.resend = set(resend)
+        self.request_timeout = request_timeout
+        self.resend_changed = resend_changed
+        self.resend_uncertain = resend_uncertain
         self.audio_url_fn = audio_url_fn
         self.summary = summary or PushSummary()
         self.auth_error: KendoAuthError | None = None
-        self._stopped = threading.Event()
         self._clients: dict[tuple[str, str], KendoClient] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="kendo-push")
@@ -84,9 +100,10 @@ class PushSession:
                 self._clients[key] = KendoClient(
                     api_key,
                     ingest_url,
-                    pacer=self.pacer,
+                    gate=self.gate,
                     max_attempts=self.max_attempts,
                     backoff_seconds=self.backoff_seconds,
+                    timeout=self.request_timeout,
                     pool_size=self.concurrency,
                 )
             return self._clients[key]
@@ -105,63 +122,65 @@ class PushSession:
             raise self.auth_error
 
     def push_call(self, client: KendoClient, row: Mapping[str, Any]) -> None:
-        """Pushes one call, keeping the ledger in step with what Kendo has seen."""
-        if self._stopped.is_set():
-            return  # the key was refused: leave the remaining calls untouched
+        """Pushes one call if this push wins its claim, keeping the ledger in step with what Kendo has seen."""
         meeting_uuid = str(row["meeting_uuid"])
+        stop_reason = self.gate.closed_reason()
+        if stop_reason:
+            self.summary.add("not_attempted", meeting_uuid, stop_reason)
+            return
         content_hash = payload_hash(build_payload(row))
         entry = self.ledger.get(meeting_uuid)
-        resend = False
-        if entry is not None and entry.status == "sent":
-            if meeting_uuid in self.resend and entry.payload_hash != content_hash:
-                resend = True
-            elif entry.payload_hash != content_hash:
-                self.summary.add("changed_not_resent", meeting_uuid)
-                return
-            else:
-                self.summary.add("skipped_already_sent", meeting_uuid)
-                return
-        if entry is not None and entry.status == "failed" and entry.payload_hash == content_hash:
-            self.summary.add("skipped_failed", meeting_uuid)
+        decision = decide(
+            entry, content_hash, resend_changed=self.resend_changed, resend_uncertain=self.resend_uncertain
+        )
+        if not decision.post:
+            self.summary.add(decision.bucket, meeting_uuid)
             return
-
-        self.ledger.mark_pending(meeting_uuid, content_hash)
+        if not self.ledger.claim(meeting_uuid, entry, content_hash):
+            self.summary.add("claimed_elsewhere", meeting_uuid)  # another push took it first
+            return
         try:
             given = self.audio_url_fn(row) if self.audio_url_fn else None
             audio_url, audio_expires_at = given if isinstance(given, tuple) else (given, None)
             payload = build_payload(row, audio_url=audio_url)
-        except Exception as exc:  # e.g. staging the audio failed: try again next run
+        except Exception as exc:  # e.g. staging the audio failed: nothing was sent, try again next run
             message = redact_text(f"could not prepare the call: {type(exc).__name__}: {exc}")
-            self.ledger.mark_still_pending(meeting_uuid, message)
-            self.summary.add("pending", meeting_uuid, message)
-            logger.warning("Kendo push of %s left pending: %s", meeting_uuid, message)
+            self._leave_pending(meeting_uuid, message)
             return
         try:
             result = client.post_call(payload)
         except KendoAuthError as exc:
             self.auth_error = exc
-            self._stopped.set()
-            self.ledger.mark_still_pending(meeting_uuid, f"HTTP {exc.status}: Kendo rejected the API key")
-            self.summary.add("pending", meeting_uuid, f"HTTP {exc.status}: Kendo rejected the API key")
+            self.gate.close("Kendo rejected the API key")
+            self._leave_pending(meeting_uuid, f"HTTP {exc.status}: Kendo rejected the API key")
             return
+        except BaseException:
+            # unexpected: the request may have gone out, so never leave it to be posted blindly
+            self.ledger.mark_uncertain(meeting_uuid, "the push failed while this call was being sent")
+            raise
         if result.outcome == "sent":
-            self.ledger.mark_sent(meeting_uuid, result.call_id)  # right after the 201: the crash window
+            self.ledger.mark_sent(meeting_uuid, result.call_id)  # right after the 201
             if self.audio_url_fn is not None:
                 self.ledger.set_audio_url_expires_at(meeting_uuid, audio_expires_at)
-            self.summary.add("resent" if resend else "sent", meeting_uuid)
+            self.summary.add("resent" if decision.resend else "sent", meeting_uuid)
             logger.debug("Kendo accepted %s as %s", meeting_uuid, result.call_id)
         elif result.outcome == "failed":
             message = result.message or "rejected"
             self.ledger.mark_failed(meeting_uuid, message)
             self.summary.add("failed", meeting_uuid, message)
             logger.warning("Kendo refused %s: %s", meeting_uuid, message)
-        else:
+        elif result.outcome == "uncertain":
             message = result.message or "no answer"
-            self.ledger.mark_still_pending(meeting_uuid, message)
-            self.summary.add("pending", meeting_uuid, message)
-            logger.warning(
-                "Kendo push of %s left pending after %d attempts: %s", meeting_uuid, result.attempts, message
-            )
+            self.ledger.mark_uncertain(meeting_uuid, message)
+            self.summary.add("uncertain", meeting_uuid, message)
+            logger.warning("Kendo push of %s is uncertain: %s", meeting_uuid, message)
+        else:
+            self._leave_pending(meeting_uuid, result.message or "no answer")
+
+    def _leave_pending(self, meeting_uuid: str, message: str) -> None:
+        self.ledger.mark_still_pending(meeting_uuid, message)
+        self.summary.add("pending", meeting_uuid, message)
+        logger.warning("Kendo push of %s left pending: %s", meeting_uuid, message)
 
 
 # sessions by id: the @dlt.destination runs in dlt's load threads and finds its session through this

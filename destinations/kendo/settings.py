@@ -46,6 +46,9 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_SECONDS = 0.5  # first back-off; doubles per attempt, with jitter
 MAX_BACKOFF_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 120.0  # a longer Retry-After leaves the call pending for the next run
-REQUEST_TIMEOUT_SECONDS = 60.0
+# seconds to wait for Kendo's answer to a POST; past it the call is `uncertain` (Kendo may hold it), so be
+# generous: a slow answer costs time, a timed-out one costs a manual --resend-uncertain
+REQUEST_TIMEOUT_SETTING = "destination.kendo.request_timeout"
+REQUEST_TIMEOUT_SECONDS = 120.0
 # rows handed to the destination function per call; posted `concurrency` at a time inside it
 DESTINATION_BATCH_SIZE = 100

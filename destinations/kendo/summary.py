@@ -18,7 +18,13 @@ class PushSummary:
         changed_not_resent: `sent` in the ledger, but the payload changed since; reported, not re-sent.
         skipped_failed: Kendo refused them (400) before and their payload has not changed.
         failed: Kendo answered 400 in this run: UUID -> Kendo's message.
-        pending: retries ran out (429 / 5xx / connection) or the push stopped: posted again next run.
+        pending: nothing reached Kendo (429 / 5xx / refused connects ran out of tries, or the audio URL could
+            not be prepared): posted again next run.
+        uncertain: the POST went out in this run and no answer came (timeout, dropped connection): Kendo may
+            hold the call. Not posted again unless asked (`--resend-uncertain`).
+        skipped_uncertain: left uncertain by an earlier push, not re-posted.
+        claimed_elsewhere: another push held the claim on the call.
+        not_attempted: not tried in this run because the push stopped (interrupt, time budget, refused key).
         dry_run: True when nothing was posted.
         dry_run_payloads: the bodies a real run would post (audio URL tokens masked; never the key).
     """
@@ -30,6 +36,10 @@ class PushSummary:
     skipped_failed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)
+    uncertain: dict[str, str] = field(default_factory=dict)
+    skipped_uncertain: list[str] = field(default_factory=list)
+    claimed_elsewhere: list[str] = field(default_factory=list)
+    not_attempted: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     dry_run_payloads: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -53,11 +63,23 @@ class PushSummary:
             "skipped_failed",
             "failed",
             "pending",
+            "uncertain",
+            "skipped_uncertain",
+            "claimed_elsewhere",
+            "not_attempted",
         )
         counts = {name: len(getattr(self, name)) for name in names}
         if self.dry_run:
             counts["would_send"] = len(self.dry_run_payloads)
         return counts
+
+    def unfinished(self) -> dict[str, int]:
+        """Calls this push leaves not sent, by ledger status: what makes the run exit 3."""
+        return {
+            "pending": len(self.pending) + len(self.not_attempted),
+            "failed": len(self.failed) + len(self.skipped_failed),
+            "uncertain": len(self.uncertain) + len(self.skipped_uncertain),
+        }
 
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in self.counts().items() if v or k in ("sent", "failed", "pending")]
