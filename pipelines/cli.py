@@ -1,4 +1,8 @@
-"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), demo, tables."""
+"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), demo, tables.
+
+Exit codes: 0 done; 3 finished, with calls left pending, failed or uncertain; 75 another run holds the
+lock; 130 interrupted; 1 error.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ import sys
 from typing import Any, Callable, List, Optional
 
 from .errors import friendly_error
+from .interrupt import EXIT_INTERRUPTED, Interrupted, StopOnSignal
+
+EXIT_OK, EXIT_ERROR, EXIT_UNFINISHED, EXIT_LOCKED = 0, 1, 3, 75
 
 logger = logging.getLogger("pipelines")
 
@@ -25,6 +32,17 @@ def _warehouse_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--duckdb-path", default="./zoom_pipeline.duckdb", help="DuckDB file (default ./zoom_pipeline.duckdb)"
     )
+    _lock_args(p)
+
+
+def _lock_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="if another run holds the lock, wait up to this long (default: exit 75 at once)",
+    )
 
 
 def _push_args(p: argparse.ArgumentParser) -> None:
@@ -39,8 +57,19 @@ def _push_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--resend-changed", action="store_true", help="re-send calls whose payload changed since sent"
     )
+    p.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="re-post calls whose earlier POST got no answer (Kendo may hold them: check Kendo first)",
+    )
     p.add_argument("--concurrency", type=int, default=None, help="parallel pushes (default 4)")
     p.add_argument("--rate", type=float, default=None, help="Kendo requests per second (default 5)")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="time budget of the push; what is left then stays pending for the next run",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--dir", default="./demo_output", help="where the demo DuckDB file goes")
     demo.add_argument("--users", type=int, default=8, help="generated users")
+    _lock_args(demo)
 
     sub.add_parser("tables", help="list the tables, their keys, cursors and Zoom endpoints")
 
@@ -100,69 +130,95 @@ def main(argv: Optional[List[str]] = None) -> int:
         "tables": cmd_tables,
         "sql": cmd_sql,
     }
-    try:
-        return commands[args.command](args)
-    except KeyboardInterrupt:
-        print("zoom-pipeline: interrupted; finished steps are kept, run again to resume", file=sys.stderr)
-        return 130
-    except Exception as exc:  # one clear line, unless --debug
-        if args.debug:
-            raise
-        print(f"zoom-pipeline: {friendly_error(exc)}", file=sys.stderr)
-        return 1
+    from .run_lock import LockHeld
+
+    with StopOnSignal() as stopper:
+        args.stop = stopper.event
+        try:
+            code = commands[args.command](args)
+        except (KeyboardInterrupt, Interrupted):
+            stopper.say_interrupted()
+            return EXIT_INTERRUPTED
+        except LockHeld as exc:
+            print(f"zoom-pipeline: {exc}", file=sys.stderr)
+            return EXIT_LOCKED
+        except Exception as exc:  # one clear line, unless --debug
+            if stopper.event.is_set():  # whatever broke, it broke because the run was stopped
+                stopper.say_interrupted()
+                return EXIT_INTERRUPTED
+            if args.debug:
+                raise
+            print(f"zoom-pipeline: {friendly_error(exc)}", file=sys.stderr)
+            return EXIT_ERROR
+        if stopper.event.is_set():
+            stopper.say_interrupted()
+            return EXIT_INTERRUPTED
+        return code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .load import build_client, load_zoom, make_pipeline
+    from .run_lock import RunLock
 
     pipeline = make_pipeline(
         args.destination, args.dataset, args.duckdb_path, export_schema_path=args.export_schema
     )
-    client = build_client()
-    kwargs: dict[str, Any] = {}
-    if args.windows_per_run:
-        kwargs["windows_per_run"] = args.windows_per_run
-    summary = load_zoom(
-        pipeline,
-        client,
-        resources=args.resources,
-        start_date=args.start_date,
-        end_date=args.end_date,
-        **kwargs,
-    )
-    print("\n".join(summary.lines()))
-    if args.push_kendo:
-        return _push(pipeline, args)
-    return 0
+    with RunLock(pipeline, args.wait_lock, args.stop):
+        client = build_client()
+        client.stop = args.stop
+        kwargs: dict[str, Any] = {}
+        if args.windows_per_run:
+            kwargs["windows_per_run"] = args.windows_per_run
+        summary = load_zoom(
+            pipeline,
+            client,
+            resources=args.resources,
+            start_date=args.start_date,
+            end_date=args.end_date,
+            **kwargs,
+        )
+        print("\n".join(summary.lines()))
+        if args.push_kendo:
+            return _push(pipeline, args, client=client)
+        return EXIT_OK
 
 
 def cmd_push(args: argparse.Namespace) -> int:
     from .load import make_pipeline
+    from .run_lock import RunLock
 
-    return _push(make_pipeline(args.destination, args.dataset, args.duckdb_path), args)
+    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
+    with RunLock(pipeline, args.wait_lock, args.stop):
+        return _push(pipeline, args)
 
 
-def _push(pipeline: Any, args: argparse.Namespace) -> int:
+def _push(pipeline: Any, args: argparse.Namespace, client: Any = None) -> int:
     from .push import push_from_config
 
-    summary = push_from_config(
+    if args.stop.is_set():
+        raise Interrupted()
+    report = push_from_config(
         pipeline,
         since=args.since,
         until=args.until,
         rep_emails=args.rep_email,
         dry_run=args.dry_run,
         resend_changed=args.resend_changed,
+        resend_uncertain=args.resend_uncertain,
         concurrency=args.concurrency,
         rate_per_second=args.rate,
+        max_seconds=args.max_seconds,
+        stop=args.stop,
+        client=client,
     )
-    print("\n".join(summary.lines()))
-    return 0
+    print("\n".join(report.lines()))
+    return EXIT_UNFINISHED if report.unfinished() else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(out_dir=args.dir, users=args.users)
+    return run_demo(out_dir=args.dir, users=args.users, stop=args.stop, wait_lock=args.wait_lock)
 
 
 def cmd_tables(args: argparse.Namespace) -> int:

@@ -7,10 +7,11 @@ Starts the Zoom and Kendo emulators on loopback, loads a generated account into 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, List, Sequence
+from typing import Any, List, Optional, Sequence
 
 from emulators.kendo import KendoEmulator
 from emulators.zoom import ZoomEmulator
@@ -19,8 +20,10 @@ from sources.zoom.client import ZoomClient
 from sources.zoom.credentials import ZoomCredentials
 from sources.zoom.ratelimit import RateLimiter
 
+from .interrupt import Interrupted
 from .load import load_zoom, make_pipeline
 from .push import push_from_config
+from .run_lock import RunLock
 
 HISTORY_DAYS = 60
 
@@ -49,8 +52,17 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> List[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
 
 
-def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
-    """Runs the demo end to end and prints the report. Returns the process exit code."""
+def run_demo(
+    out_dir: str = "./demo_output",
+    users: int = 8,
+    stop: Optional[threading.Event] = None,
+    wait_lock: float = 0,
+) -> int:
+    """Runs the demo end to end and prints the report. Returns the process exit code.
+
+    `stop` (set on Ctrl-C / SIGTERM) ends the load and the push early; the emulators stop with the block.
+    """
+    stop = stop or threading.Event()
     out = Path(out_dir).resolve()
     if out.exists():
         shutil.rmtree(out)  # the emulator's account is regenerated each time, so start clean
@@ -75,21 +87,30 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
         client = ZoomClient(
             ZoomAuth(creds, zoom.token_url), base_url=zoom.api_base, limiter=RateLimiter("pro")
         )
+        client.stop = stop
         pipeline = make_pipeline(
             "duckdb", "zoom", str(db_path), pipeline_name="zoom_demo", pipelines_dir=str(out / "pipelines")
         )
-        start = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
-        print(f"Loading Zoom → {db_path} (pro-plan rate limits; progress below)…")
-        summary = load_zoom(pipeline, client, start_date=start)
-        print("\n".join(summary.lines()))
+        with RunLock(pipeline, wait_lock, stop):
+            start = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
+            print(f"Loading Zoom → {db_path} (pro-plan rate limits; progress below)…")
+            summary = load_zoom(pipeline, client, start_date=start)
+            print("\n".join(summary.lines()))
 
-        print(f"\nPushing ready calls to the Kendo emulator at {kendo.ingest_url} …")
-        # strict Kendo fetches every audioUrl, so the default zoom_token mode must hand it working URLs
-        report = push_from_config(
-            pipeline, api_key=kendo.api_key, ingest_url=kendo.ingest_url, rate_per_second=20, client=client
-        )
-        print("\n".join(report.lines()))
-        received = len(kendo.received())
+            print(f"\nPushing ready calls to the Kendo emulator at {kendo.ingest_url} …")
+            # strict Kendo fetches every audioUrl, so the default zoom_token mode must hand it working URLs
+            report = push_from_config(
+                pipeline,
+                api_key=kendo.api_key,
+                ingest_url=kendo.ingest_url,
+                rate_per_second=20,
+                client=client,
+                stop=stop,
+            )
+            print("\n".join(report.lines()))
+            received = len(kendo.received())
+    if stop.is_set():
+        raise Interrupted()
 
     print("\n== Report ==")
     with pipeline.sql_client() as c:
@@ -105,4 +126,4 @@ def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
     print(
         f'  zoom-pipeline sql --duckdb-path "{db_path}" "SELECT title, rep_email, call_date, ready FROM calls LIMIT 10"'
     )
-    return 0
+    return 3 if report.unfinished() else 0

@@ -203,9 +203,12 @@ def load_zoom(
     if start_date:
         kwargs["start_date"] = start_date
 
+    from .interrupt import Interrupted
     from .safe_load import run_idempotent
 
     def step(names: List[str], **extra: Any) -> None:
+        if client.stop.is_set():  # Ctrl-C / SIGTERM: finished steps are committed; walk no further
+            raise Interrupted()
         source = zoom_source(client=client, run_stats=stats, **{**kwargs, **extra}).with_resources(*names)
         # dicts → parquet loads several times faster into DuckDB than insert_values (DLT_NOTES §6)
         fmt = (

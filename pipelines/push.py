@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from dlt.pipeline.pipeline import Pipeline
 
@@ -12,10 +13,30 @@ from destinations.kendo.audio_urls import AudioUrlProvider
 from destinations.kendo.push import push_calls
 from destinations.kendo.summary import PushSummary
 
+# the calls a push left behind, with their status and Kendo's words
+UNFINISHED_SQL = (
+    "SELECT zoom_meeting_uuid, status, attempts, error FROM {table}"
+    " WHERE status <> 'sent' ORDER BY status, last_attempt_at"
+)
+
+
+def see_unfinished(pipeline: Pipeline) -> str:
+    """The command a user runs to list them, for this warehouse."""
+    if pipeline.destination.destination_type.endswith("duckdb"):
+        path = pipeline.destination_client().config.credentials.database
+        query = UNFINISHED_SQL.format(table="kendo_sync")
+        return f'zoom-pipeline sql --duckdb-path "{path}" --dataset {pipeline.dataset_name} "{query}"'
+    return "psql: " + UNFINISHED_SQL.format(table=f'"{pipeline.dataset_name}".kendo_sync')
+
 
 @dataclass
 class PushReport:
     summary: PushSummary
+    see_command: str = ""
+
+    def unfinished(self) -> Dict[str, int]:
+        """Calls left pending, failed or uncertain (non-zero counts only): the run exits 3 if any."""
+        return {k: n for k, n in self.summary.unfinished().items() if n}
 
     def lines(self) -> List[str]:
         out = [str(self.summary)]
@@ -25,6 +46,17 @@ class PushReport:
             out.append(f"  refused by Kendo: {uuid}: {message}")
         for uuid, message in list(self.summary.pending.items())[:20]:
             out.append(f"  pending (retried next run): {uuid}: {message}")
+        for uuid, message in list(self.summary.uncertain.items())[:20]:
+            out.append(f"  uncertain (Kendo may hold it; not re-posted): {uuid}: {message}")
+        left = self.unfinished()
+        if left:
+            counts = ", ".join(f"{n} {status}" for status, n in left.items())
+            out.append(f"Calls not sent: {counts}. See them: {self.see_command}")
+            if "uncertain" in left:
+                out.append(
+                    "  Uncertain calls got no answer from Kendo. Check Kendo, then post them again with"
+                    " `zoom-pipeline push --resend-uncertain` (a call Kendo already has is then duplicated)."
+                )
         return out
 
 
@@ -36,8 +68,11 @@ def push_from_config(
     rep_emails: Optional[List[str]] = None,
     dry_run: bool = False,
     resend_changed: bool = False,
+    resend_uncertain: bool = False,
     concurrency: Optional[int] = None,
     rate_per_second: Optional[float] = None,
+    max_seconds: Optional[float] = None,
+    stop: Optional[threading.Event] = None,
     client: Any = None,
     audio_url_mode: Optional[str] = None,
     audio_token_ttl: Optional[int] = None,
@@ -91,6 +126,9 @@ def push_from_config(
             rep_emails=rep_emails,
             dry_run=dry_run,
             resend_changed=resend_changed,
+            resend_uncertain=resend_uncertain,
+            max_seconds=max_seconds,
+            stop=stop,
             **extra,
         )
     finally:
@@ -98,7 +136,7 @@ def push_from_config(
             provider.close()
         if owned_client is not None:
             owned_client.close()
-    return PushReport(summary)
+    return PushReport(summary, see_command=see_unfinished(pipeline))
 
 
 class _UnusedClient:

@@ -43,6 +43,7 @@ from .errors import (
     ZoomDailyLimitReached,
     ZoomDownloadError,
     ZoomError,
+    ZoomInterrupted,
     ZoomPageTokenExpired,
     ZoomTransientError,
     error_from_response,
@@ -172,7 +173,7 @@ class ZoomClient:
         backoff_max: float = 60.0,
         pool_size: int = 64,
         max_page_restarts: int = 3,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.auth = auth
         self._explicit_base = base_url.rstrip("/") if base_url else None
@@ -189,7 +190,9 @@ class ZoomClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_page_restarts = max_page_restarts
-        self._sleep = sleep
+        # set by the caller on Ctrl-C / SIGTERM: no new request starts, and back-off waits end at once
+        self.stop = threading.Event()
+        self._sleep = sleep or self.stop.wait
         self._stats_lock = threading.Lock()
         self._stats: dict[str, Counter[str]] = {c.value: Counter() for c in settings.Category}
         self._stats[DOWNLOAD] = Counter()
@@ -473,6 +476,8 @@ class ZoomClient:
         shown = safe_url(url)
         while True:
             attempt += 1
+            if self.stop.is_set():
+                raise ZoomInterrupted(f"stopped before Zoom {name}: the run was interrupted")
             if category:
                 self.limiter.acquire(category)
             self._count(bucket, "requests")

@@ -167,3 +167,8 @@ def error_from_response(status: int, body: Any, endpoint: str | None) -> ZoomErr
     if status >= 500 or status == 429:
         return ZoomTransientError(f"{where}: gave up after retries ({detail})", **kw)
     return ZoomBadRequest(f"{where}: request rejected ({detail})", **kw)
+
+
+class ZoomInterrupted(Exception):
+    """The run was asked to stop (Ctrl-C / SIGTERM). Not a ZoomError: nothing may skip past it as a
+    per-parent problem."""
