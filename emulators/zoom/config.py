@@ -34,10 +34,14 @@ TRANSCRIPT_FAULTS = (
     "garbage_bytes",
     "bom_crlf",
     "cp1252",
+    "stray_byte",
+    "nul_byte",
 )
 CHAT_FAULTS = ("chat_garbage",)
 FILE_FAULT_KINDS = TRANSCRIPT_FAULTS + CHAT_FAULTS
 UNREADABLE_FAULTS = ("html_page", "truncated_vtt", "empty_file", "garbage_bytes")
+# Files that load after a repair (a stray byte replaced, NULs dropped): each also gets a file_errors row.
+REPAIRED_FAULTS = ("stray_byte", "nul_byte")
 
 
 def default_now() -> datetime:
