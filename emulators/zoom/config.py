@@ -86,7 +86,9 @@ class Knobs:
     retry_after: float | None = None  # Retry-After seconds on forced 429s (None: no header)
     faults_on_downloads: bool = False
     faults_on_oauth: bool = False
-    redirect_downloads: bool = True  # media downloads answer 302 to the file host first
+    redirect_downloads: bool = True  # downloads answer 302 to a signed file-host ("CDN") URL first
+    # recording files' download_url carries `?access_token=<download token>` (older Zoom payloads do)
+    download_url_tokens: bool = False
     # bad recording files: {kind: how many recordings get it} (FILE_FAULT_KINDS; chosen from the seed)
     file_faults: dict = field(default_factory=dict)
     # this many listed meetings answer 404/3001 on detail, registrants and polls (deleted mid-sync)

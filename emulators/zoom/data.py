@@ -618,7 +618,7 @@ class Dataset:
                 "id": opaque_id("panelist", m.id, p),
                 "email": f"panelist{p}.{m.id % 1000}@emu-corp.example.com",
                 "name": f"Panelist {FIRST_NAMES[p]}",
-                "join_url": f"https://emu.zoom.test/w/{m.id}?p={p}",
+                "join_url": f"https://emu.zoom.test/w/{m.id}?tk={opaque_id('ptk', m.id, p)}",
             }
             for p in range(rng.randint(1, 2))
         ]
