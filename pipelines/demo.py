@@ -49,12 +49,35 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> List[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
 
 
-def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
-    """Runs the demo end to end and prints the report. Returns the process exit code."""
+# Written into the demo directory: only a directory holding it is ever deleted by a later demo run.
+DEMO_MARKER = ".zoom-pipeline-demo"
+
+
+def prepare_demo_dir(out_dir: str) -> Path:
+    """Makes an empty demo directory: a new or empty one, or one an earlier demo made (emptied first).
+
+    Raises:
+        ValueError: `out_dir` is a file, or a non-empty directory without the demo's marker file.
+    """
     out = Path(out_dir).resolve()
     if out.exists():
+        mine = (out / DEMO_MARKER).is_file()
+        if not out.is_dir() or (any(out.iterdir()) and not mine):
+            raise ValueError(
+                f"--dir {out} is not empty and was not made by zoom-pipeline demo; "
+                "give a new or empty directory (the demo deletes its directory on the next run)"
+            )
         shutil.rmtree(out)  # the emulator's account is regenerated each time, so start clean
     out.mkdir(parents=True)
+    (out / DEMO_MARKER).write_text(
+        "made by `zoom-pipeline demo`, which deletes this directory on its next run\n"
+    )
+    return out
+
+
+def run_demo(out_dir: str = "./demo_output", users: int = 8) -> int:
+    """Runs the demo end to end and prints the report. Returns the process exit code."""
+    out = prepare_demo_dir(out_dir)
     db_path = out / "zoom_pipeline.duckdb"
     started = time.monotonic()
     print(
