@@ -163,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline = make_pipeline(
         args.destination, args.dataset, args.duckdb_path, export_schema_path=args.export_schema
     )
-    with RunLock(pipeline, args.wait_lock, args.stop):
+    with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
         client = build_client()
         client.stop = args.stop
         kwargs: dict[str, Any] = {}
@@ -188,7 +188,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     from .run_lock import RunLock
 
     pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
-    with RunLock(pipeline, args.wait_lock, args.stop):
+    with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
         return _push(pipeline, args)
 
 

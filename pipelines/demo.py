@@ -52,6 +52,32 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> List[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
 
 
+# Written into the demo directory: only a directory holding it is ever deleted by a later demo run.
+DEMO_MARKER = ".zoom-pipeline-demo"
+
+
+def prepare_demo_dir(out_dir: str) -> Path:
+    """Makes an empty demo directory: a new or empty one, or one an earlier demo made (emptied first).
+
+    Raises:
+        ValueError: `out_dir` is a file, or a non-empty directory without the demo's marker file.
+    """
+    out = Path(out_dir).resolve()
+    if out.exists():
+        mine = (out / DEMO_MARKER).is_file()
+        if not out.is_dir() or (any(out.iterdir()) and not mine):
+            raise ValueError(
+                f"--dir {out} is not empty and was not made by zoom-pipeline demo; "
+                "give a new or empty directory (the demo deletes its directory on the next run)"
+            )
+        shutil.rmtree(out)  # the emulator's account is regenerated each time, so start clean
+    out.mkdir(parents=True)
+    (out / DEMO_MARKER).write_text(
+        "made by `zoom-pipeline demo`, which deletes this directory on its next run\n"
+    )
+    return out
+
+
 def run_demo(
     out_dir: str = "./demo_output",
     users: int = 8,
@@ -63,10 +89,12 @@ def run_demo(
     `stop` (set on Ctrl-C / SIGTERM) ends the load and the push early; the emulators stop with the block.
     """
     stop = stop or threading.Event()
-    out = Path(out_dir).resolve()
-    if out.exists():
-        shutil.rmtree(out)  # the emulator's account is regenerated each time, so start clean
-    out.mkdir(parents=True)
+    # the demo empties its directory first: lock the directory itself, so a second demo waits or exits 75
+    with RunLock.for_directory("zoom_demo", Path(out_dir), wait_lock, stop):
+        return _run_demo(prepare_demo_dir(out_dir), users, stop)
+
+
+def _run_demo(out: Path, users: int, stop: threading.Event) -> int:
     db_path = out / "zoom_pipeline.duckdb"
     started = time.monotonic()
     print(
@@ -91,7 +119,7 @@ def run_demo(
         pipeline = make_pipeline(
             "duckdb", "zoom", str(db_path), pipeline_name="zoom_demo", pipelines_dir=str(out / "pipelines")
         )
-        with RunLock(pipeline, wait_lock, stop):
+        with RunLock.for_pipeline(pipeline, 0, stop):
             start = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
             print(f"Loading Zoom → {db_path} (pro-plan rate limits; progress below)…")
             summary = load_zoom(pipeline, client, start_date=start)

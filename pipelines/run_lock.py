@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -114,26 +115,44 @@ class _PostgresLock:
 
 
 class RunLock:
-    """Context manager holding every lock of one pipeline run.
+    """Context manager holding every lock of one run.
 
     Args:
-        pipeline: the warehouse pipeline (its name, working dir, destination and dataset name the locks).
+        name: what is locked, for the messages (the pipeline name).
+        locks: the locks to hold, taken in order.
         wait_seconds: how long to wait for a held lock before giving up (0: fail at once).
         stop: set on Ctrl-C / SIGTERM; ends the wait.
     """
 
-    def __init__(self, pipeline: Any, wait_seconds: float = 0, stop: Optional[threading.Event] = None) -> None:
-        self.name = pipeline.pipeline_name
+    def __init__(
+        self, name: str, locks: list[Any], wait_seconds: float = 0, stop: Optional[threading.Event] = None
+    ) -> None:
+        self.name = name
+        self._locks = locks
         self.wait_seconds = max(0.0, float(wait_seconds or 0))
         self.stop = stop or threading.Event()
-        self._locks: list[Any] = [_FileLock(Path(pipeline.pipelines_dir) / f"{self.name}.lock")]
+
+    @classmethod
+    def for_pipeline(
+        cls, pipeline: Any, wait_seconds: float = 0, stop: Optional[threading.Event] = None
+    ) -> "RunLock":
+        """The pipeline's working-dir lock plus its warehouse's (DuckDB file or Postgres dataset)."""
+        name = pipeline.pipeline_name
+        locks: list[Any] = [_FileLock(Path(pipeline.pipelines_dir) / f"{name}.lock")]
         credentials = pipeline.destination_client().config.credentials
         if pipeline.destination.destination_type.endswith("duckdb"):
-            self._locks.append(_FileLock(Path(str(credentials.database) + ".lock")))
+            locks.append(_FileLock(Path(str(credentials.database) + ".lock")))
         elif pipeline.destination.destination_type.endswith("postgres"):
-            self._locks.append(
-                _PostgresLock(credentials.to_native_representation(), f"{self.name}/{pipeline.dataset_name}")
-            )
+            locks.append(_PostgresLock(credentials.to_native_representation(), f"{name}/{pipeline.dataset_name}"))
+        return cls(name, locks, wait_seconds, stop)
+
+    @classmethod
+    def for_directory(
+        cls, name: str, directory: Path, wait_seconds: float = 0, stop: Optional[threading.Event] = None
+    ) -> "RunLock":
+        """A lock on a directory that the run may delete (kept in the temp dir, keyed by its path)."""
+        digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+        return cls(name, [_FileLock(Path(tempfile.gettempdir()) / f"zoom-pipeline-{digest}.lock")], wait_seconds, stop)
 
     def __enter__(self) -> "RunLock":
         me = {

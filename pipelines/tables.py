@@ -20,7 +20,7 @@ _FROM = {
     "transcript_segments": "TRANSCRIPT file (VTT), one row per cue",
     "caption_segments": "CC file, one row per cue",
     "chat_messages": "CHAT file (both TXT layouts), one row per line",
-    "file_errors": "files that failed to download or parse, with the reason",
+    "file_errors": "files that failed to download or parse, or loaded after a repair (stray bytes, NULs), with the reason",
     "calls": "recordings + files + transcript (no extra Zoom calls); the Kendo payload",
     "report_meetings": "GET /report/users/{userId}/meetings (month windows, last 6 months)",
     "channels": "GET /chat/users/{userId}/channels (deduplicated)",

@@ -41,6 +41,9 @@ def test_file_faults_serve_the_damaged_files_and_are_deterministic(make_zoom_emu
     assert cp.decode("cp1252").startswith("WEBVTT")
     assert "-->" not in body("truncated_vtt").content.decode()
     assert b"could not be exported" in body("chat_garbage", "CHAT").content
+    stray = body("stray_byte").content  # UTF-8 but for one byte
+    assert stray.count(b"\x92") == 1 and stray.replace(b"\x92", b"'").decode("utf-8").startswith("WEBVTT")
+    assert body("nul_byte").content.count(b"\x00") == 1
     # without the knob the account is unchanged
     plain = make_zoom_emulator(**knobs)
     assert plain.truth()["file_faults"] == {}

@@ -15,11 +15,18 @@ from .state_key import STATE
 from .windows import day_bounds, recording_window
 
 
-def recording_json(inst: Instance, base: str, account_id: str, with_audio_files: bool = False) -> dict:
+def recording_json(
+    inst: Instance,
+    base: str,
+    account_id: str,
+    with_audio_files: bool = False,
+    download_token: str | None = None,
+) -> dict:
+    """Args: download_token: put into every download_url as `?access_token=` (knob `download_url_tokens`)."""
     rec = inst.recording
     assert rec is not None
     m = inst.parent
-    files = [f.to_json(base, inst.uuid) for f in rec.files]
+    files = [f.to_json(base, inst.uuid, download_token) for f in rec.files]
     d: dict = {
         "uuid": inst.uuid,
         "id": m.id,
@@ -40,8 +47,12 @@ def recording_json(inst: Instance, base: str, account_id: str, with_audio_files:
         d["auto_delete_date"] = (inst.start.date().replace(day=1)).isoformat()
     d["recording_play_passcode"] = rec.password
     if with_audio_files and rec.audio_files:
-        d["participant_audio_files"] = [f.to_json(base, inst.uuid) for f in rec.audio_files]
+        d["participant_audio_files"] = [f.to_json(base, inst.uuid, download_token) for f in rec.audio_files]
     return d
+
+
+def _url_token(state) -> str | None:
+    return state.tokens.make_download_token(86400) if state.knobs.download_url_tokens else None
 
 
 async def list_user_recordings(request: web.Request, p: dict) -> dict:
@@ -62,7 +73,10 @@ async def list_user_recordings(request: web.Request, p: dict) -> dict:
             and (not only or str(i.parent.id) == only)
         ]
         insts.sort(key=lambda i: i.start, reverse=True)
-        items = [recording_json(i, state.base_url, state.knobs.account_id) for i in insts]
+        token = _url_token(state)
+        items = [
+            recording_json(i, state.base_url, state.knobs.account_id, download_token=token) for i in insts
+        ]
     page = paginate(request, items, "meetings", 300)
     return {"from": frm.isoformat(), "to": to.isoformat(), **page}
 
@@ -72,7 +86,7 @@ async def get_meeting_recordings(request: web.Request, p: dict) -> dict:
     inst = need_instance(request, p["meetingId"], year_limit=False)
     if inst.recording is None:
         raise ZoomHTTPError(404, 3301, "There is no recording for this meeting.")
-    d = recording_json(inst, state.base_url, state.knobs.account_id, with_audio_files=True)
+    d = recording_json(inst, state.base_url, state.knobs.account_id, True, _url_token(state))
     d["password"] = inst.recording.password
     if "download_access_token" in request.query.get("include_fields", ""):
         try:

@@ -34,10 +34,14 @@ TRANSCRIPT_FAULTS = (
     "garbage_bytes",
     "bom_crlf",
     "cp1252",
+    "stray_byte",
+    "nul_byte",
 )
 CHAT_FAULTS = ("chat_garbage",)
 FILE_FAULT_KINDS = TRANSCRIPT_FAULTS + CHAT_FAULTS
 UNREADABLE_FAULTS = ("html_page", "truncated_vtt", "empty_file", "garbage_bytes")
+# Files that load after a repair (a stray byte replaced, NULs dropped): each also gets a file_errors row.
+REPAIRED_FAULTS = ("stray_byte", "nul_byte")
 
 
 def default_now() -> datetime:
@@ -82,7 +86,9 @@ class Knobs:
     retry_after: float | None = None  # Retry-After seconds on forced 429s (None: no header)
     faults_on_downloads: bool = False
     faults_on_oauth: bool = False
-    redirect_downloads: bool = True  # media downloads answer 302 to the file host first
+    redirect_downloads: bool = True  # downloads answer 302 to a signed file-host ("CDN") URL first
+    # recording files' download_url carries `?access_token=<download token>` (older Zoom payloads do)
+    download_url_tokens: bool = False
     # bad recording files: {kind: how many recordings get it} (FILE_FAULT_KINDS; chosen from the seed)
     file_faults: dict = field(default_factory=dict)
     # this many listed meetings answer 404/3001 on detail, registrants and polls (deleted mid-sync)

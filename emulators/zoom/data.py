@@ -166,7 +166,8 @@ class Dataset:
         """Damages the TRANSCRIPT or CHAT file of `file_faults` recordings (distinct ones, from the seed).
 
         Only recordings of active hosts are picked (the ones a connector lists). `rec.cues` then holds what
-        a correct parser still reads (fewer cues after a cut, cp1252-safe text); unreadable kinds keep
+        a correct parser still reads (fewer cues after a cut, cp1252-safe text, U+FFFD for a stray byte);
+        unreadable kinds keep
         them, and `Recording.transcript_readable` turns false.
         """
         wanted = {kind: n for kind, n in self.knobs.file_faults.items() if n}
@@ -221,6 +222,11 @@ class Dataset:
         elif kind == "cp1252":
             rec.cues = F.cp1252_cues(rec.cues)
             f.content = F.render_transcript_vtt(rec.cues).encode("cp1252")
+        elif kind == "stray_byte":
+            rec.cues = F.stray_byte_cues(rec.cues)
+            f.content = F.stray_byte_vtt(rec.cues)
+        elif kind == "nul_byte":
+            f.content = F.nul_byte_vtt(rec.cues)
         # html_page: the content stays; downloads answer Zoom's HTML page instead
 
     def vanished_meeting_ids(self) -> set[int]:
@@ -612,7 +618,7 @@ class Dataset:
                 "id": opaque_id("panelist", m.id, p),
                 "email": f"panelist{p}.{m.id % 1000}@emu-corp.example.com",
                 "name": f"Panelist {FIRST_NAMES[p]}",
-                "join_url": f"https://emu.zoom.test/w/{m.id}?p={p}",
+                "join_url": f"https://emu.zoom.test/w/{m.id}?tk={opaque_id('ptk', m.id, p)}",
             }
             for p in range(rng.randint(1, 2))
         ]

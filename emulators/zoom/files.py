@@ -181,6 +181,47 @@ def cp1252_cues(cues: list[Cue]) -> list[Cue]:
     return out
 
 
+# A Windows "smart quote" (cp1252 0x92) pasted into UTF-8 text: a lone continuation byte, never valid UTF-8.
+STRAY_BYTE = b"\x92"
+
+
+def stray_byte_cues(cues: list[Cue]) -> list[Cue]:
+    """The cues with one character (an apostrophe if any, else a letter) turned into U+FFFD, the mark a
+    correct decoder leaves where `stray_byte_vtt` puts the stray byte (`stray_byte` file fault)."""
+    out = list(cues)
+    if not any(ord(ch) > 127 for c in cues for ch in (c.speaker or "") + c.text):
+        # the file must be UTF-8 beyond doubt: give it one non-ASCII sentence
+        first = out[0]
+        out[0] = Cue(first.sequence, first.start_ms, first.end_ms, first.speaker, SENTENCES[1])
+    at = next((i for i, c in enumerate(out) if "'" in c.text), None)
+    if at is None:
+        at = next(i for i, c in enumerate(out) if any(ch.isascii() and ch.isalpha() for ch in c.text))
+    c = out[at]
+    pos = (
+        c.text.find("'")
+        if "'" in c.text
+        else next(i for i, ch in enumerate(c.text) if ch.isascii() and ch.isalpha())
+    )
+    out[at] = Cue(c.sequence, c.start_ms, c.end_ms, c.speaker, c.text[:pos] + "\ufffd" + c.text[pos + 1 :])
+    return out
+
+
+def stray_byte_vtt(cues: list[Cue]) -> bytes:
+    """The UTF-8 transcript of `stray_byte_cues` output, with its one U+FFFD written as the stray byte."""
+    data = render_transcript_vtt(cues).encode("utf-8")
+    assert data.count("\ufffd".encode()) == 1
+    return data.replace("\ufffd".encode(), STRAY_BYTE)
+
+
+def nul_byte_vtt(cues: list[Cue]) -> bytes:
+    """The UTF-8 transcript with a NUL byte inside the middle cue's text (`nul_byte` file fault)."""
+    mid = cues[len(cues) // 2]
+    text = render_transcript_vtt(cues)
+    at = text.index(f"\n{mid.sequence}\n")  # the cue id line, then timing, then the text
+    at = text.index("\n", text.index("-->", at)) + 2  # after the first character of the text line
+    return text[:at].encode() + b"\x00" + text[at:].encode()
+
+
 def truncated_vtt(cues: list[Cue], keep: int) -> str:
     """A transcript download cut off inside the timing line of cue `keep + 1` (`keep` cues stay whole)."""
     full = render_transcript_vtt(cues[:keep])

@@ -90,7 +90,7 @@ class User:
                 "account_number": 10000001,
                 "role_name": "Owner" if self.role_id == "0" else "Member",
                 "use_pmi": False,
-                "personal_meeting_url": f"{base_url}/j/{self.pmi}",
+                "personal_meeting_url": f"{base_url}/j/{self.pmi}?pwd={opaque_id('pmipwd', self.pmi, length=32)}",
                 "cms_user_id": "",
                 "jid": f"{(self.id or 'pending').lower()}@xmpp.zoom.us",
                 "login_types": [100],
@@ -135,7 +135,7 @@ class RecordingFile:
         """`recording_files.file_key`: the id, or uuid|type|start for files without one."""
         return self.id or f"{meeting_uuid}|{self.file_type}|{iso(self.start)}"
 
-    def to_json(self, base_url: str, meeting_uuid: str) -> dict:
+    def to_json(self, base_url: str, meeting_uuid: str, download_token: str | None = None) -> dict:
         d: dict = {}
         if self.participant_audio:
             d["id"] = self.id
@@ -158,6 +158,8 @@ class RecordingFile:
             if self.recording_type:
                 d["recording_type"] = self.recording_type
         d["download_url"] = f"{base_url}/rec/download/{self.token}"
+        if download_token:
+            d["download_url"] += f"?access_token={download_token}"
         return d
 
 
@@ -248,6 +250,17 @@ class Meeting:
     def is_recurring(self) -> bool:
         return self.kind in ("recurring", "recurring_nofixed", "webinar")
 
+    @property
+    def encrypted_password(self) -> str:
+        return opaque_id("pwd", self.id, length=32)
+
+    @property
+    def zak(self) -> str:
+        """A host's ZAK: a JWT, as in real start links."""
+        return "eyJ0eXAiOiJKV1QiLCJzdiI6IjAwMDAwMSIsImFsZyI6IkhTMjU2In0." + opaque_id(
+            "zak", self.id, length=43
+        )
+
     def latest_instance(self) -> Instance | None:
         return max(self.instances, key=lambda i: i.start, default=None)
 
@@ -266,7 +279,7 @@ class Meeting:
         if self.agenda is not None:
             d["agenda"] = self.agenda[:250]
         d["created_at"] = iso(self.created_at)
-        d["join_url"] = f"{base_url}/j/{self.id}"
+        d["join_url"] = f"{base_url}/j/{self.id}?pwd={self.encrypted_password}"  # the passcode, embedded
         if self.is_webinar:
             d["is_simulive"] = False
         return d
@@ -278,11 +291,12 @@ class Meeting:
                 "host_email": self.host.email,
                 "assistant_id": "",
                 "status": "waiting",
-                "start_url": f"{base_url}/s/{self.id}?zak=emulated",
+                # the zak token starts the meeting as the host, for whoever holds the link
+                "start_url": f"{base_url}/s/{self.id}?zak={self.zak}",
                 "password": self.password,
                 "h323_password": "".join(c for c in self.password if c.isdigit()) or "123456",
                 "pstn_password": "".join(c for c in self.password if c.isdigit()) or "123456",
-                "encrypted_password": opaque_id("pwd", self.id, length=32),
+                "encrypted_password": self.encrypted_password,
                 "pre_schedule": False,
                 "creation_source": "web_portal",
                 "settings": {

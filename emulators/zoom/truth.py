@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from .api_reports import reportable
-from .config import UNREADABLE_FAULTS
+from .config import REPAIRED_FAULTS, UNREADABLE_FAULTS
 from .data import Dataset
 from .files import clean_transcript
 from .model import Instance, Meeting
@@ -118,7 +118,7 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             for f in rec.files:
                 if f.fault:
                     file_faults[u] = f.fault
-                if f.fault in UNREADABLE_FAULTS:
+                if f.fault in UNREADABLE_FAULTS + REPAIRED_FAULTS:
                     t["file_errors"].append({"meeting_uuid": u, "file_key": f.key(u)})
             if rec.transcript_readable:
                 t["transcripts"].append({"meeting_uuid": u})

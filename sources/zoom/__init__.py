@@ -17,6 +17,7 @@ from .credentials import TZoomCredentials
 from .ratelimit import RateLimiter
 from .rows import parse_time, timestamp_hints
 from .run_context import RunStats, ZoomRun
+from .sensitive import drop_sensitive
 from .settings import DEFAULT_LAG_DAYS, DEFAULT_PLAN, DEFAULT_START_DATE, ENDPOINTS
 
 __all__ = ["zoom_source", "ZoomRun", "RunStats"]
@@ -47,6 +48,7 @@ def zoom_source(
     rate_limit_plan: str = DEFAULT_PLAN,
     rate_limit_overrides: Optional[Dict[str, float]] = None,
     max_windows: Optional[int] = None,
+    keep_sensitive_fields: bool = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
 ) -> Iterable[DltResource]:
@@ -63,6 +65,8 @@ def zoom_source(
         rate_limit_plan: `free`, `pro` or `business`: Zoom's per-category limits to pace to.
         rate_limit_overrides: requests per second per category, e.g. `{"Heavy": 5}`.
         max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
+        keep_sensitive_fields: store start links, passwords, passcodes and URL tokens as Zoom sends them
+            (default: dropped and stripped; see sensitive.py).
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
         run_stats: a `RunStats` the run adds its skips (deleted or expired parents) and missing features to.
 
@@ -97,7 +101,13 @@ def zoom_source(
         max_windows=max_windows,
         stats=run_stats,
     )
-    yield from _resources(run)
+    for resource in _resources(run):
+        # hidden feeders keep Zoom's payloads whole: the recordings step downloads with their tokens
+        yield resource if keep_sensitive_fields or not resource.selected else resource.add_map(_scrubbed)
+
+
+def _scrubbed(item: Any) -> Any:
+    return drop_sensitive(item) if isinstance(item, dict) else item  # Arrow pages hold no credentials
 
 
 def _resources(run: ZoomRun) -> Iterable[DltResource]:

@@ -48,9 +48,11 @@ from .errors import (
     ZoomTransientError,
     error_from_response,
 )
+from .log_redaction import install_http_log_redaction
 from .ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
+install_http_log_redaction()  # urllib3 logs request lines with their query: download tokens, signatures
 
 DOWNLOAD = "Download"  # stats bucket for file downloads (not paced: they are not API calls)
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024

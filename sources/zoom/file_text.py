@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import codecs
+from dataclasses import dataclass
 
-__all__ = ["decode_file_text", "looks_binary"]
+__all__ = ["DecodedText", "decode_file", "decode_file_text", "looks_binary"]
 
 
 # (BOM, codec): longest first, so a UTF-32 LE BOM is not read as UTF-16 LE
@@ -31,45 +32,99 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
-def decode_file_text(data: bytes | str) -> str:
-    """Decodes a downloaded Zoom text file without ever failing.
+@dataclass(frozen=True)
+class DecodedText:
+    """A decoded text file and what decoding had to repair.
+
+    Attributes:
+        text: the text, without BOM and NUL bytes, with ``\\n`` line endings.
+        encoding: the codec used (``utf-8``, ``utf-16-le``, ``cp1252``, ...).
+        replaced: undecodable byte sequences replaced by U+FFFD.
+        nuls_dropped: NUL bytes removed from a text file.
+    """
+
+    text: str
+    encoding: str
+    replaced: int = 0
+    nuls_dropped: int = 0
+
+    @property
+    def repairs(self) -> str | None:
+        """What was repaired, for a ``file_errors`` row; None when the file decoded cleanly."""
+        notes = []
+        if self.replaced:
+            notes.append(f"{self.replaced} invalid {self.encoding} byte sequence(s) replaced with U+FFFD")
+        if self.nuls_dropped:
+            notes.append(f"{self.nuls_dropped} NUL byte(s) dropped")
+        return "; ".join(notes) or None
+
+
+def decode_file(data: bytes | str) -> DecodedText:
+    """Decodes a downloaded Zoom text file without ever failing, keeping every character it can.
 
     Order: a BOM (UTF-8, UTF-16, UTF-32) decides; else BOM-less UTF-16 recognised by its NUL bytes; else
-    strict UTF-8; else cp1252 (the usual legacy Windows
-    encoding); else latin-1, which maps every byte.
-    Undecodable sequences after a BOM become U+FFFD. Line endings are normalised to ``\\n``.
+    UTF-8, with only the invalid bytes replaced by U+FFFD, when the file holds any valid multi-byte UTF-8
+    sequence or no invalid one; else (not UTF-8 at all) cp1252, the usual legacy Windows encoding; else
+    latin-1, which maps every byte. NUL bytes in text are dropped (in binary data they stay, so
+    `looks_binary` still tells it). Line endings are normalised to ``\\n``.
 
     Args:
         data: the file's bytes, or text already decoded.
 
     Returns:
-        The text, without BOM, with ``\\n`` line endings.
+        The text and the count of what was repaired.
     """
     if isinstance(data, str):
-        text = data
+        text, encoding, replaced = data, "utf-8", 0
     else:
-        text = _decode_bytes(bytes(data))
-    text = text.removeprefix("\ufeff")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        text, encoding, replaced = _decode_bytes(bytes(data))
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    nuls = text.count("\x00")
+    if nuls and not looks_binary(text):
+        text = text.replace("\x00", "")
+    else:
+        nuls = 0
+    return DecodedText(text, encoding, replaced, nuls)
 
 
-def _decode_bytes(data: bytes) -> str:
+def decode_file_text(data: bytes | str) -> str:
+    """The text of `decode_file`: no BOM, no NUL bytes in text, ``\\n`` line endings.
+
+    Args:
+        data: the file's bytes, or text already decoded.
+
+    Returns:
+        The text.
+    """
+    return decode_file(data).text
+
+
+def _decode_bytes(data: bytes) -> tuple[str, str, int]:
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
+            return _replacing(data[len(bom) :], codec)
     # before UTF-8: ASCII text in UTF-16 is also valid UTF-8 (NUL is a legal code point)
     utf16 = _bomless_utf16(data)
     if utf16:
-        return data.decode(utf16, errors="replace")
+        return _replacing(data, utf16)
+    text, _, replaced = _replacing(data, "utf-8")
+    if not replaced:
+        return text, "utf-8", 0
+    # a valid multi-byte sequence means UTF-8 with a few stray bytes; none means another encoding
+    if sum(1 for ch in text if ord(ch) > 127) > replaced:
+        return text, "utf-8", replaced
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
+        return data.decode("cp1252"), "cp1252", 0
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps all 256
-        return data.decode("latin-1")
+        return data.decode("latin-1"), "latin-1", 0
+
+
+def _replacing(data: bytes, codec: str) -> tuple[str, str, int]:
+    """Decodes with U+FFFD for invalid sequences; counts the ones decoding added (not those in the file)."""
+    text = data.decode(codec, errors="replace")
+    genuine = data.count("\ufffd".encode(codec)) if codec.startswith("utf-8") else 0
+    return text, codec, max(0, text.count("\ufffd") - genuine)
 
 
 def looks_binary(text: str) -> bool:
@@ -79,9 +134,8 @@ def looks_binary(text: str) -> bool:
         text: output of `decode_file_text`.
 
     Returns:
-        True when more than one character in ten (or any NUL) is not text.
+        True when more than one character in ten is not text (NULs and other control characters,
+        replacement marks).
     """
-    if "\x00" in text:
-        return True
     odd = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\t\f\v"))
     return odd * 10 > len(text)

@@ -18,6 +18,7 @@ from dlt.common.typing import TDataItem
 from . import chat, transcripts
 from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
+from .file_text import decode_file
 from .instances import takes
 from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
 from .run_context import ZoomRun
@@ -133,10 +134,14 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         ):
             continue
         start = parse_time(f.get("recording_start")) or recording_start
+        repairs = None
         try:
-            data = run.client.download_bytes(
-                f["download_url"], access_token=token, max_bytes=MAX_TEXT_FILE_BYTES
+            decoded = decode_file(
+                run.client.download_bytes(
+                    f["download_url"], access_token=token, max_bytes=MAX_TEXT_FILE_BYTES
+                )
             )
+            repairs, data = decoded.repairs, decoded.text
             if kind == "TRANSCRIPT":
                 parsed = transcripts.parse_vtt(data)
                 if parsed:  # a header-only file has no transcript to keep
@@ -155,17 +160,25 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
             reason = getattr(exc, "reason", None) or str(exc)
             logger.warning("recording %s: %s file not loaded: %s", uuid, kind, reason)
             errors.append(
-                {
-                    "meeting_uuid": uuid,
-                    "file_key": file_key(f, uuid),
-                    "file_type": kind,
-                    "reason": reason,
-                    "occurred_at": datetime.now(UTC),
-                }
+                _file_error(uuid, f, kind, reason + (f" (after decoding: {repairs})" if repairs else ""))
             )
+        else:
+            if repairs:  # loaded, but a reader should know which characters are not Zoom's
+                logger.warning("recording %s: %s file loaded with repairs: %s", uuid, kind, repairs)
+                errors.append(_file_error(uuid, f, kind, f"file loaded; {repairs}"))
     if errors:
         yield _mark("file_errors", errors)
     yield _mark("calls", call_row(run, bundle, files, cues))
+
+
+def _file_error(uuid: str, f: Dict[str, Any], kind: str, reason: str) -> Dict[str, Any]:
+    return {
+        "meeting_uuid": uuid,
+        "file_key": file_key(f, uuid),
+        "file_type": kind,
+        "reason": reason,
+        "occurred_at": datetime.now(UTC),
+    }
 
 
 def _file_level(exc: ZoomError) -> bool:
