@@ -61,6 +61,9 @@ class Knobs:
     media_bytes: int = 4096  # approximate size of MP4/M4A stubs
     now: datetime | None = None
     plan_features: dict = field(default_factory=lambda: {"webinars": True, "reports": True})
+    # Zoom licenses webinars per user: a share of the active users (0..1, spread evenly over the user list)
+    # or a list of user ids / emails. Unlicensed users answer 400/200 on their webinar listing, host none.
+    webinar_licences: float | list = 1.0
     # credentials
     account_id: str = "emuAccount01"
     client_id: str = "emu-client-id"
@@ -105,6 +108,12 @@ class Knobs:
         if any(not isinstance(n, int) or n < 0 for n in self.file_faults.values()):
             raise ValueError("file_faults counts must be non-negative integers")
         self.vanish_meetings = int(self.vanish_meetings or 0)
+        if isinstance(self.webinar_licences, (list, tuple)):
+            self.webinar_licences = [str(u) for u in self.webinar_licences]
+        elif isinstance(self.webinar_licences, bool) or not 0 <= float(self.webinar_licences) <= 1:
+            raise ValueError("webinar_licences must be a share between 0 and 1 or a list of user ids/emails")
+        else:
+            self.webinar_licences = float(self.webinar_licences)
 
     def copy(self) -> Knobs:
         return copy.deepcopy(self)
@@ -148,5 +157,6 @@ DATA_KNOBS = (
     "media_bytes",
     "now",
     "plan_features",
+    "webinar_licences",
     "file_faults",
 )

@@ -45,6 +45,7 @@ class User:
     dept: str | None = None
     last_login_time: datetime | None = None
     language: str | None = None
+    webinar_licence: bool = True  # Zoom assigns webinar licences per user
 
     @property
     def key(self) -> str:

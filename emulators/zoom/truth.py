@@ -173,4 +173,8 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
         "calls": calls,
         "file_faults": file_faults,
         "vanished_meetings": sorted(vanished),
+        # users who can be listed but hold no webinar licence (their webinar listing answers 400/200)
+        "webinar_unlicensed_users": sorted(
+            u.id for u in ds.users if u.id and u.status != "pending" and not u.webinar_licence
+        ),
     }
