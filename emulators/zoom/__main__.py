@@ -14,7 +14,7 @@ from .._server import free_port, serve_forever
 from .app import State, build_app
 from .config import Knobs
 
-SKIP = {"now", "plan_features", "qps_overrides", "file_faults", "webinar_licences"}
+SKIP = {"now", "plan_features", "qps_overrides", "file_faults", "webinar_licences", "missing_scopes"}
 PARSERS = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes", "on")}
 
 
@@ -30,6 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--plan-features", default=None, help='JSON, e.g. {"webinars": false}')
     p.add_argument("--qps-overrides", default=None, help='JSON, e.g. {"Light": 100}')
     p.add_argument("--file-faults", default=None, help='JSON, e.g. {"html_page": 1, "cp1252": 2}')
+    p.add_argument("--missing-scopes", default=None, help='JSON, e.g. ["report:read:admin"]')
     p.add_argument(
         "--webinar-licences", default=None, help="share of licensed users (0.25) or JSON list of ids/emails"
     )
@@ -39,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     knobs = {k: v for k, v in vars(args).items() if v is not None and k != "port"}
-    for name in ("plan_features", "qps_overrides", "file_faults", "webinar_licences"):
+    for name in ("plan_features", "qps_overrides", "file_faults", "webinar_licences", "missing_scopes"):
         if name in knobs:
             knobs[name] = json.loads(knobs[name])
     port = args.port or free_port()

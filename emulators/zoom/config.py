@@ -88,6 +88,8 @@ class Knobs:
     redirect_downloads: bool = True  # media downloads answer 302 to the file host first
     # bad recording files: {kind: how many recordings get it} (FILE_FAULT_KINDS; chosen from the seed)
     file_faults: dict = field(default_factory=dict)
+    # scopes the app lacks (e.g. ["report:read:admin"]): their routes answer 400/4711 for every caller
+    missing_scopes: list = field(default_factory=list)
     # this many listed meetings answer 404/3001 on detail, registrants and polls (deleted mid-sync)
     vanish_meetings: int = 0
 
@@ -108,6 +110,7 @@ class Knobs:
         if any(not isinstance(n, int) or n < 0 for n in self.file_faults.values()):
             raise ValueError("file_faults counts must be non-negative integers")
         self.vanish_meetings = int(self.vanish_meetings or 0)
+        self.missing_scopes = [str(x) for x in self.missing_scopes or []]
         if isinstance(self.webinar_licences, (list, tuple)):
             self.webinar_licences = [str(u) for u in self.webinar_licences]
         elif isinstance(self.webinar_licences, bool) or not 0 <= float(self.webinar_licences) <= 1:
