@@ -1,7 +1,8 @@
 """Typed errors for the Zoom client, built from Zoom's `{"code": ..., "message": ...}` error bodies.
 
-Callers act on the type: skip and count a `ZoomNotFound` child, skip a resource once on
-`ZoomFeatureUnavailable`, stop the run on `ZoomAuthError` or `ZoomDailyLimitReached`. No error ever
+Callers act on the type: skip and count a `ZoomNotFound` child or a parent whose feature is off
+(`ZoomFeatureUnavailable`), skip a table whose scope is missing (`ZoomScopeError`), stop the run on
+`ZoomAuthError`, `ZoomConfigError` or `ZoomDailyLimitReached`. No error ever
 carries an access token, a refresh token or a client secret.
 """
 
@@ -68,6 +69,19 @@ class ZoomScopeError(ZoomAuthError):
     def __init__(self, message: str, *, scopes: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.scopes = scopes or []
+
+
+class ZoomConfigError(ZoomError):
+    """A setting points somewhere wrong, so nothing can load: a 404 on a root listing (`base_url` without
+    `/v2`), a host that cannot be reached, an account with no users. The run stops and moves no cursor.
+
+    Attributes:
+        setting: the setting to check, e.g. `sources.zoom.base_url`.
+    """
+
+    def __init__(self, message: str, *, setting: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.setting = setting
 
 
 class ZoomNotFound(ZoomError):
@@ -167,3 +181,15 @@ def error_from_response(status: int, body: Any, endpoint: str | None) -> ZoomErr
     if status >= 500 or status == 429:
         return ZoomTransientError(f"{where}: gave up after retries ({detail})", **kw)
     return ZoomBadRequest(f"{where}: request rejected ({detail})", **kw)
+
+
+def connect_problem(exc: BaseException) -> str:
+    """Why a connection could not be made, in a few words for a log line (no URL, no secrets)."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "resolve" in text or "name or service" in text or "nodename" in text:
+        return "unknown host"
+    if "timed out" in text or "timeout" in text:
+        return "connect timeout"
+    return type(exc).__name__
