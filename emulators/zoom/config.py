@@ -64,6 +64,9 @@ class Knobs:
     # Zoom licenses webinars per user: a share of the active users (0..1, spread evenly over the user list)
     # or a list of user ids / emails. Unlicensed users answer 400/200 on their webinar listing, host none.
     webinar_licences: float | list = 1.0
+    # this many active users have in-meeting polls turned off by an admin (picked from the seed): polls and
+    # poll results of their meetings answer 400/4400
+    polls_disabled_users: int = 0
     # credentials
     account_id: str = "emuAccount01"
     client_id: str = "emu-client-id"
@@ -161,5 +164,6 @@ DATA_KNOBS = (
     "now",
     "plan_features",
     "webinar_licences",
+    "polls_disabled_users",
     "file_faults",
 )

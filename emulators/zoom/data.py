@@ -153,6 +153,7 @@ class Dataset:
         k = self.knobs
         self._make_users(k.users)
         self._assign_webinar_licences()
+        self._disable_polls()
         for ui, host in enumerate(self.active_users):
             for j in range(k.meetings_per_user):
                 self._make_meeting(host, ui, j)
@@ -179,6 +180,13 @@ class Dataset:
             u.webinar_licence = False
         for i, u in enumerate(self.active_users):
             u.webinar_licence = int((i + 1) * share) > int(i * share)
+
+    def _disable_polls(self) -> None:
+        """Knob `polls_disabled_users`: that many active users, picked from the seed, have polls off."""
+        active = self.active_users
+        n = min(int(self.knobs.polls_disabled_users or 0), len(active))
+        for u in rng_for(self.seed, "polls_off").sample(active, n):
+            u.polls_enabled = False
 
     def _apply_file_faults(self) -> None:
         """Damages the TRANSCRIPT or CHAT file of `file_faults` recordings (distinct ones, from the seed).
