@@ -14,8 +14,10 @@ from typing import Any
 
 # Children of deleted or expired parents: callers skip these and count them.
 NOT_FOUND_CODES = frozenset({1001, 3001, 3301, 3322, 12702})
-# The plan or an account setting lacks the feature (paid account, webinar add-on, polls disabled).
-FEATURE_UNAVAILABLE_CODES = frozenset({200, 4400})
+# A feature is off for this parent (ZOOM_API §10.1: licences and settings are per user): no webinar
+# licence or paid plan (200), feature disabled (3000), hosting not allowed for the user (3161), polls off
+# (4400). Callers skip that parent; only when every parent answers so is the feature off for the account.
+FEATURE_UNAVAILABLE_CODES = frozenset({200, 3000, 3161, 4400})
 # The token lacks scopes ("Invalid access token, does not contain scopes:[...]").
 SCOPE_CODES = frozenset({4700, 4711})
 # Invalid access token (expired or revoked): refresh the token once and retry.
@@ -89,7 +91,7 @@ class ZoomNotFound(ZoomError):
 
 
 class ZoomFeatureUnavailable(ZoomError):
-    """The account's plan or settings lack the feature (code 200, 4400)."""
+    """A parent (user, meeting) or the whole account lacks the feature (codes 200, 3000, 3161, 4400)."""
 
 
 class ZoomBadRequest(ZoomError):
@@ -165,7 +167,7 @@ def error_from_response(status: int, body: Any, endpoint: str | None) -> ZoomErr
     if code in NOT_FOUND_CODES:
         return ZoomNotFound(f"{where}: not found ({detail})", **kw)
     if code in FEATURE_UNAVAILABLE_CODES:
-        return ZoomFeatureUnavailable(f"{where}: not available on this account ({detail})", **kw)
+        return ZoomFeatureUnavailable(f"{where}: feature not enabled ({detail})", **kw)
     if status == 401 or code == INVALID_TOKEN_CODE:
         return ZoomAuthError(
             f"{where}: Zoom rejected the access token ({detail}); check the app is active and "
