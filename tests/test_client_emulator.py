@@ -300,6 +300,13 @@ def test_a_404_on_the_user_list_names_base_url(emu: ZoomEmulator) -> None:
     assert e.value.setting == "sources.zoom.base_url"
 
 
+def test_a_web_page_where_the_user_list_should_be_names_base_url(emu: ZoomEmulator) -> None:
+    client = make_client(emu, base_url=emu.base_url + "/rec/play")  # answers HTML 200, like zoom.us
+    with pytest.raises(ZoomConfigError, match="expected JSON, got text/html") as e:
+        client.get("users")
+    assert e.value.setting == "sources.zoom.base_url"
+
+
 def test_other_4xx_are_not_retried(emu: ZoomEmulator) -> None:
     client = make_client(emu, overrides={"Light": 1000, "Medium": 1000})
     with pytest.raises(ZoomNotFound) as e:

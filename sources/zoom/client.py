@@ -461,11 +461,15 @@ class ZoomClient:
         try:
             body = resp.json()
         except ValueError:
-            raise ZoomError(
-                f"Zoom {ep.name}: expected JSON, got {resp.headers.get('Content-Type', 'no content type')}",
-                status=resp.status_code,
-                endpoint=ep.name,
-            ) from None
+            ctype = resp.headers.get("Content-Type", "no content type")
+            message = (
+                f"Zoom {ep.name}: expected JSON, got {ctype} from {safe_url(url)}; check {BASE_URL_SETTING}"
+            )
+            if "{" not in ep.path:  # a web page where the user list should be: not the API
+                raise ZoomConfigError(
+                    message, setting=BASE_URL_SETTING, status=resp.status_code, endpoint=ep.name
+                ) from None
+            raise ZoomError(message, status=resp.status_code, endpoint=ep.name) from None
         if not isinstance(body, dict):
             raise ZoomError(
                 f"Zoom {ep.name}: expected a JSON object", status=resp.status_code, endpoint=ep.name
