@@ -117,3 +117,11 @@ def test_an_account_with_no_users_fails_and_moves_nothing(tmp_path) -> None:
     last = assert_fails_naming(done, "sources.zoom.base_url")
     assert "no users" in last
     assert_no_cursor(tmp_path)
+
+
+def test_without_the_user_scope_nothing_can_load_and_the_scope_is_named(tmp_path) -> None:
+    with ZoomEmulator(seed=9, users=3, rate_limits=False, missing_scopes=["user:read:admin"]) as emu:
+        done = run(cli_env(emu, tmp_path), tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "user:read:admin" in done.stderr.strip().splitlines()[-1], done.stderr[-2000:]
+    assert_no_cursor(tmp_path)
