@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import socket
 import threading
 from typing import Any, Optional
@@ -81,7 +82,10 @@ class BackgroundServer:
         self.stop()
 
 
-def serve_forever(app: web.Application, port: int, banner: dict) -> None:
-    """Runs `app` in the foreground (the `python -m emulators.X` entry points), printing one JSON line first."""
+def serve_forever(app: web.Application, port: int, banner: dict, env: dict | None = None) -> None:
+    """Runs `app` in the foreground (the `python -m emulators.X` entry points), printing one JSON line first,
+    then `export NAME=value` lines for `env` (ready to paste into a shell)."""
     print(json.dumps(banner), flush=True)
+    for name, value in (env or {}).items():
+        print(f"export {name}={shlex.quote(str(value))}", flush=True)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)

@@ -122,6 +122,7 @@ class LoadSummary:
     rows: Dict[str, int] = field(default_factory=dict)
     requests: Dict[str, Dict[str, int]] = field(default_factory=dict)
     skipped: Dict[str, int] = field(default_factory=dict)
+    parents_without_feature: Dict[str, int] = field(default_factory=dict)
     features_missing: Dict[str, str] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
@@ -141,6 +142,9 @@ class LoadSummary:
         if self.skipped:
             out.append("Skipped (deleted or expired in Zoom):")
             out += [f"  {k}: {n}" for k, n in sorted(self.skipped.items())]
+        if self.parents_without_feature:
+            out.append("Skipped for some parents (feature not enabled for them; the rest loaded):")
+            out += [f"  {k}: {n}" for k, n in sorted(self.parents_without_feature.items())]
         if self.features_missing:
             out.append("Skipped (feature not available to this account or app):")
             out += [f"  {k}: {msg}" for k, msg in sorted(self.features_missing.items())]
@@ -247,7 +251,11 @@ def load_zoom(
                 break
     summary.requests = client.stats()
     summary.skipped = stats.skipped
+    summary.parents_without_feature = stats.parents_without_feature
     summary.features_missing = stats.features_missing
+    # a missing scope was warned when it happened; "every parent lacked the feature" is known only now
+    for resource, message in sorted(stats.tables_without_feature.items()):
+        logger.warning("%s skipped: %s", resource, message)
     summary.seconds = time.monotonic() - started
     return summary
 

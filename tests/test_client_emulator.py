@@ -20,6 +20,7 @@ from sources.zoom.client import ZoomClient
 from sources.zoom.credentials import ZoomCredentials
 from sources.zoom.errors import (
     ZoomAuthError,
+    ZoomConfigError,
     ZoomDailyLimitReached,
     ZoomDownloadError,
     ZoomError,
@@ -63,7 +64,8 @@ def make_client(emu: ZoomEmulator, overrides: dict[str, float] | None = None, **
     auth = kw.pop("auth", None) or ZoomAuth(creds, emu.token_url)
     kw.setdefault("backoff_base", 0.02)
     kw.setdefault("backoff_max", 0.2)
-    return ZoomClient(auth, base_url=emu.api_base, limiter=RateLimiter("pro", overrides), **kw)
+    base_url = kw.pop("base_url", emu.api_base)
+    return ZoomClient(auth, base_url=base_url, limiter=RateLimiter("pro", overrides), **kw)
 
 
 def user_ids(client: ZoomClient) -> list[str]:
@@ -264,6 +266,45 @@ def test_retries_are_bounded(emu: ZoomEmulator) -> None:
     with pytest.raises(ZoomError, match="gave up after 3 attempts"):
         client.get("user", user_id=uid)
     assert client.stats()["Light"]["requests"] == 3
+
+
+def test_an_unreachable_host_is_retried_aloud_then_names_base_url(emu: ZoomEmulator, caplog) -> None:
+    from emulators._server import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/v2"  # nothing listens there
+    client = make_client(emu, max_connect_attempts=3, base_url=closed)
+    with caplog.at_level(logging.WARNING, logger="sources.zoom.client"):
+        with pytest.raises(ZoomConfigError, match="connection refused") as e:
+            client.get("users")
+    assert e.value.setting == "sources.zoom.base_url" and "sources.zoom.base_url" in str(e.value)
+    retries = [r.getMessage() for r in caplog.records if "cannot connect" in r.getMessage()]
+    assert len(retries) == 2 and all("retrying" in m for m in retries), retries
+
+
+def test_dropped_connections_keep_the_full_retry_budget(emu: ZoomEmulator) -> None:
+    # a connection that opened and then broke is not a wrong address: max_connect_attempts doesn't apply
+    client = make_client(
+        emu, overrides={"Light": 1000, "Medium": 1000}, max_attempts=4, max_connect_attempts=1
+    )
+    uid = user_ids(client)[0]
+    emu.configure(drop_rate=1.0)
+    with pytest.raises(ZoomError, match="gave up after 4 attempts") as e:
+        client.get("user", user_id=uid)
+    assert not isinstance(e.value, ZoomConfigError)
+
+
+def test_a_404_on_the_user_list_names_base_url(emu: ZoomEmulator) -> None:
+    client = make_client(emu, base_url=emu.base_url)  # without /v2
+    with pytest.raises(ZoomConfigError, match="404") as e:
+        client.get("users")
+    assert e.value.setting == "sources.zoom.base_url"
+
+
+def test_a_web_page_where_the_user_list_should_be_names_base_url(emu: ZoomEmulator) -> None:
+    client = make_client(emu, base_url=emu.base_url + "/rec/play")  # answers HTML 200, like zoom.us
+    with pytest.raises(ZoomConfigError, match="expected JSON, got text/html") as e:
+        client.get("users")
+    assert e.value.setting == "sources.zoom.base_url"
 
 
 def test_other_4xx_are_not_retried(emu: ZoomEmulator) -> None:

@@ -211,6 +211,8 @@ def test_scope_errors_list_the_scopes() -> None:
         (400, 12702, ZoomNotFound),
         (400, 200, ZoomFeatureUnavailable),
         (400, 4400, ZoomFeatureUnavailable),
+        (400, 3000, ZoomFeatureUnavailable),
+        (400, 3161, ZoomFeatureUnavailable),
         (400, 300, ZoomBadRequest),
         (401, 124, ZoomAuthError),
         (404, 4130, ZoomNotFound),

@@ -9,7 +9,7 @@ from aiohttp import web
 from .api_common import base_url, dataset, need_instance, need_meeting, need_user
 from .config import LIGHT, MEDIUM
 from .errors import ZoomHTTPError
-from .model import Instance, iso
+from .model import Instance, Meeting, iso
 from .paging import paginate
 from .paths import Route
 from .windows import within_fifteen_months, within_six_months
@@ -100,8 +100,21 @@ def poll_results(inst: Instance) -> dict:
     }
 
 
+def need_polls(m: Meeting) -> None:
+    """Polls are an admin setting per user: with it off, Zoom answers 400/4400."""
+    if not m.host.polls_enabled:
+        raise ZoomHTTPError(
+            400,
+            4400,
+            'Meeting polls disabled. To enable this feature, enable the "Meeting Polls/Quizzes" setting in the '
+            'Zoom web portal\'s "Settings" interface.',
+        )
+
+
 async def past_polls(request: web.Request, p: dict) -> dict:
-    return poll_results(need_instance(request, p["meetingId"]))
+    inst = need_instance(request, p["meetingId"])
+    need_polls(inst.parent)
+    return poll_results(inst)
 
 
 async def past_qa(request: web.Request, p: dict) -> dict:
@@ -118,6 +131,7 @@ async def list_registrants(request: web.Request, p: dict) -> dict:
 
 async def list_polls(request: web.Request, p: dict) -> dict:
     m = need_meeting(request, p["meetingId"])
+    need_polls(m)
     return {"total_records": len(m.polls), "polls": m.polls}
 
 

@@ -1,4 +1,5 @@
-"""Webinars (a plan add-on: without it every route answers 400/200)."""
+"""Webinars (a plan add-on: without it every route answers 400/200; licensed per user, and a user
+without a licence answers 400/200 on their webinar listing)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def _instance(request: web.Request, ref: str):
 async def list_webinars(request: web.Request, p: dict) -> dict:
     need_feature(request, "webinars")
     user = need_user(request, p["userId"])
+    if not user.webinar_licence:
+        raise ZoomHTTPError(
+            400, 200, "Webinar plan is missing. Enable webinar for this user once the plan is added."
+        )
     items = [
         m.list_json(base_url(request)) for m in dataset(request).meetings if m.is_webinar and m.host is user
     ]

@@ -65,6 +65,12 @@ class Knobs:
     media_bytes: int = 4096  # approximate size of MP4/M4A stubs
     now: datetime | None = None
     plan_features: dict = field(default_factory=lambda: {"webinars": True, "reports": True})
+    # Zoom licenses webinars per user: a share of the active users (0..1, spread evenly over the user list)
+    # or a list of user ids / emails. Unlicensed users answer 400/200 on their webinar listing, host none.
+    webinar_licences: float | list = 1.0
+    # this many active users have in-meeting polls turned off by an admin (picked from the seed): polls and
+    # poll results of their meetings answer 400/4400
+    polls_disabled_users: int = 0
     # credentials
     account_id: str = "emuAccount01"
     client_id: str = "emu-client-id"
@@ -91,6 +97,8 @@ class Knobs:
     download_url_tokens: bool = False
     # bad recording files: {kind: how many recordings get it} (FILE_FAULT_KINDS; chosen from the seed)
     file_faults: dict = field(default_factory=dict)
+    # scopes the app lacks (e.g. ["report:read:admin"]): their routes answer 400/4711 for every caller
+    missing_scopes: list = field(default_factory=list)
     # this many listed meetings answer 404/3001 on detail, registrants and polls (deleted mid-sync)
     vanish_meetings: int = 0
 
@@ -111,6 +119,13 @@ class Knobs:
         if any(not isinstance(n, int) or n < 0 for n in self.file_faults.values()):
             raise ValueError("file_faults counts must be non-negative integers")
         self.vanish_meetings = int(self.vanish_meetings or 0)
+        self.missing_scopes = [str(x) for x in self.missing_scopes or []]
+        if isinstance(self.webinar_licences, (list, tuple)):
+            self.webinar_licences = [str(u) for u in self.webinar_licences]
+        elif isinstance(self.webinar_licences, bool) or not 0 <= float(self.webinar_licences) <= 1:
+            raise ValueError("webinar_licences must be a share between 0 and 1 or a list of user ids/emails")
+        else:
+            self.webinar_licences = float(self.webinar_licences)
 
     def copy(self) -> Knobs:
         return copy.deepcopy(self)
@@ -154,5 +169,7 @@ DATA_KNOBS = (
     "media_bytes",
     "now",
     "plan_features",
+    "webinar_licences",
+    "polls_disabled_users",
     "file_faults",
 )

@@ -152,15 +152,41 @@ class Dataset:
     def generate(self) -> Dataset:
         k = self.knobs
         self._make_users(k.users)
+        self._assign_webinar_licences()
+        self._disable_polls()
         for ui, host in enumerate(self.active_users):
             for j in range(k.meetings_per_user):
                 self._make_meeting(host, ui, j)
-            if k.plan_features.get("webinars", True):
+            if k.plan_features.get("webinars", True) and host.webinar_licence:
                 for w in range(k.webinars):
                     self._make_webinar(host, ui, w)
         self._make_channels(k.channels)
         self._apply_file_faults()
         return self
+
+    def _assign_webinar_licences(self) -> None:
+        """Knob `webinar_licences`: a list names the licensed users; a share below 1 licenses that share of
+        the active users, spread evenly (with 0.25: the 4th, 8th, ... active user), and nobody else."""
+        licences = self.knobs.webinar_licences
+        if isinstance(licences, list):
+            named = {str(x).lower() for x in licences}
+            for u in self.users:
+                u.webinar_licence = (u.id or "").lower() in named or u.email.lower() in named
+            return
+        share = float(licences)
+        if share >= 1:
+            return
+        for u in self.users:
+            u.webinar_licence = False
+        for i, u in enumerate(self.active_users):
+            u.webinar_licence = int((i + 1) * share) > int(i * share)
+
+    def _disable_polls(self) -> None:
+        """Knob `polls_disabled_users`: that many active users, picked from the seed, have polls off."""
+        active = self.active_users
+        n = min(int(self.knobs.polls_disabled_users or 0), len(active))
+        for u in rng_for(self.seed, "polls_off").sample(active, n):
+            u.polls_enabled = False
 
     def _apply_file_faults(self) -> None:
         """Damages the TRANSCRIPT or CHAT file of `file_faults` recordings (distinct ones, from the seed).

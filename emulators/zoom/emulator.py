@@ -61,7 +61,7 @@ class ZoomEmulator:
         return {
             "api_base": self.api_base,
             "token_url": self.token_url,
-            "base_url": self.base_url,
+            "server_url": self.base_url,
             "account_id": self.account_id,
             "client_id": self.client_id,
             "client_secret": self.client_secret,

@@ -45,6 +45,8 @@ class User:
     dept: str | None = None
     last_login_time: datetime | None = None
     language: str | None = None
+    webinar_licence: bool = True  # Zoom assigns webinar licences per user
+    polls_enabled: bool = True  # an admin setting per user (knob polls_disabled_users)
 
     @property
     def key(self) -> str:

@@ -91,7 +91,8 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             t["meeting_registrants"] += [
                 {"meeting_id": m.id, "id": r["id"]} for r in m.registrants if r["status"] == "approved"
             ]
-            t["meeting_polls"] += [{"meeting_id": m.id, "id": p["id"]} for p in m.polls]
+            if m.host.polls_enabled:
+                t["meeting_polls"] += [{"meeting_id": m.id, "id": p["id"]} for p in m.polls]
         for inst in m.instances:
             if not in_window(inst):
                 continue
@@ -100,13 +101,14 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
                 t["past_meetings"].append({"uuid": u})
                 if inst.persons >= 2:
                     t["meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
-                t["meeting_poll_results"] += [
-                    {
-                        "meeting_uuid": u,
-                        **{k: r[k] for k in ("name", "email", "polling_id", "question", "date_time")},
-                    }
-                    for r in inst.poll_results
-                ]
+                if m.host.polls_enabled:  # polls off for the host: Zoom answers 400/4400
+                    t["meeting_poll_results"] += [
+                        {
+                            "meeting_uuid": u,
+                            **{k: r[k] for k in ("name", "email", "polling_id", "question", "date_time")},
+                        }
+                        for r in inst.poll_results
+                    ]
             if reports and reportable(inst, now) and m.host.status == "active":
                 t["report_meetings"].append({"uuid": u})
                 t["report_meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
@@ -173,4 +175,9 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
         "calls": calls,
         "file_faults": file_faults,
         "vanished_meetings": sorted(vanished),
+        # users who can be listed but hold no webinar licence (their webinar listing answers 400/200)
+        "polls_disabled_users": sorted(u.id for u in ds.users if u.id and not u.polls_enabled),
+        "webinar_unlicensed_users": sorted(
+            u.id for u in ds.users if u.id and u.status != "pending" and not u.webinar_licence
+        ),
     }

@@ -34,11 +34,12 @@ from requests.auth import AuthBase
 
 from . import settings
 from .credentials import TZoomCredentials, ZoomCredentials, ZoomUserCredentials
-from .errors import ZoomAuthError, ZoomError, ZoomTransientError
+from .errors import ZoomAuthError, ZoomConfigError, ZoomError, ZoomTransientError, connect_problem
 
 logger = logging.getLogger(__name__)
 
 # Refresh this long before expiry (or 10% of the lifetime for short-lived tokens).
+TOKEN_URL_SETTING = "sources.zoom.token_url"
 REFRESH_MARGIN_S = 300.0
 REFRESH_MARGIN_SHARE = 0.1
 # Zoom's OAuth error codes and `error` values for bad client credentials / refresh tokens.
@@ -253,15 +254,18 @@ class ZoomAuth(AuthBase):
         creds = self.credentials
         basic = (str(creds.client_id), str(creds.client_secret))
         delay = 0.5
+        unreachable = False
         for attempt in range(1, self.max_attempts + 1):
             self.token_requests += 1
             logger.debug("requesting a Zoom access token (%s) from %s", grant, self.token_url)
             try:
                 resp = self.session.post(self.token_url, data=data, auth=basic, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"connection error ({type(exc).__name__})"
+                problem = f"cannot connect: {connect_problem(exc)}"
                 status: int | None = None
+                unreachable = True
             else:
+                unreachable = False
                 if resp.status_code == 200:
                     try:
                         body = resp.json()
@@ -281,13 +285,23 @@ class ZoomAuth(AuthBase):
                 problem = f"HTTP {status}"
             if attempt < self.max_attempts:
                 wait = min(delay * 2 ** (attempt - 1), 10.0) * (0.5 + random.random())
-                logger.debug("Zoom token request failed (%s); retrying in %.1f s", problem, wait)
+                logger.warning(
+                    "Zoom token endpoint %s failed (%s); retrying (%d of %d) in %.1f s; check %s",
+                    self.token_url,
+                    problem,
+                    attempt,
+                    self.max_attempts - 1,
+                    wait,
+                    TOKEN_URL_SETTING,
+                )
                 time.sleep(wait)
-        raise ZoomTransientError(
-            f"Zoom token endpoint {self.token_url} failed {self.max_attempts} times ({problem})",
-            status=status,
-            endpoint="token",
+        message = (
+            f"Zoom token endpoint {self.token_url} failed {self.max_attempts} times "
+            f"({problem}); check {TOKEN_URL_SETTING}"
         )
+        if unreachable:
+            raise ZoomConfigError(message, setting=TOKEN_URL_SETTING, status=status, endpoint="token")
+        raise ZoomTransientError(message, status=status, endpoint="token")
 
     def _token_error(self, resp: requests.Response, grant: str) -> ZoomError:
         try:
@@ -311,6 +325,13 @@ class ZoomAuth(AuthBase):
             + (f": {reason}" if reason else "")
         )
         low = reason.lower()
+        if resp.status_code == 404:
+            return ZoomConfigError(
+                f"Zoom token endpoint {self.token_url} answered HTTP 404; check {TOKEN_URL_SETTING} "
+                f"(Zoom's is {settings.DEFAULT_TOKEN_URL})",
+                setting=TOKEN_URL_SETTING,
+                **kw,
+            )
         if grant == "refresh_token" and (code in _BAD_REFRESH or err in _BAD_REFRESH or "token" in low):
             store = f" or {self.token_store.path}" if self.token_store else ""
             fix = f"re-authorise the app and set sources.zoom.credentials.refresh_token (stale copy{store})"

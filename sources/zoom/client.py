@@ -4,7 +4,9 @@ What it takes care of, so resources don't have to:
 - pacing per rate-limit category (a shared `RateLimiter`), and the Heavy + Resource-intensive daily cap;
 - retries: 429 honours `Retry-After` (seconds, or an ISO date = daily cap -> `ZoomDailyLimitReached`),
   5xx and dropped connections back off exponentially with jitter, within a bounded number of attempts
-  and a bounded total time; other 4xx are not retried;
+  and a bounded total time (persistent failures are logged as warnings); other 4xx are not retried;
+- a host that can't be reached at all is tried `max_connect_attempts` times with a warning each, then
+  `ZoomConfigError` names `sources.zoom.base_url`; so does a 404 on a root listing (`GET /users`);
 - one token refresh and retry on 401 / code 124;
 - `next_page_token` paging at each endpoint's max page size, restarting a listing whose page token
   expired without yielding a record twice or skipping one;
@@ -34,18 +36,22 @@ import requests
 from dlt.sources.helpers.requests.session import Session
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from urllib3.exceptions import ConnectTimeoutError
 
 from . import settings
 from .auth import ZoomAuth
 from .errors import (
     INVALID_TOKEN_CODE,
     SCOPE_CODES,
+    ZoomConfigError,
     ZoomDailyLimitReached,
     ZoomDownloadError,
     ZoomError,
     ZoomInterrupted,
+    ZoomNotFound,
     ZoomPageTokenExpired,
     ZoomTransientError,
+    connect_problem,
     error_from_response,
 )
 from .log_redaction import install_http_log_redaction
@@ -57,6 +63,9 @@ install_http_log_redaction()  # urllib3 logs request lines with their query: dow
 DOWNLOAD = "Download"  # stats bucket for file downloads (not paced: they are not API calls)
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 _RETRYABLE_EXC = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+BASE_URL_SETTING = "sources.zoom.base_url"
+# Seconds to open a connection: a host that takes longer is unreachable, not busy.
+CONNECT_TIMEOUT = 10.0
 _HTML_PREFIXES = (b"<!doctype html", b"<html")
 
 
@@ -159,6 +168,8 @@ class ZoomClient:
         pool_size: connections kept per host (set it to at least the number of extract threads).
         max_page_restarts: restarts of one listing in a row (after expired page tokens) that yield
             nothing new before giving up.
+        max_connect_attempts: attempts when no connection can be made at all (refused, unknown host,
+            connect timeout), each logged as a warning; then `ZoomConfigError` names `base_url`.
     """
 
     def __init__(
@@ -175,6 +186,7 @@ class ZoomClient:
         backoff_max: float = 60.0,
         pool_size: int = 64,
         max_page_restarts: int = 3,
+        max_connect_attempts: int = 4,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.auth = auth
@@ -192,6 +204,7 @@ class ZoomClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_page_restarts = max_page_restarts
+        self.max_connect_attempts = max(1, max_connect_attempts)
         # set by the caller on Ctrl-C / SIGTERM: no new request starts, and back-off waits end at once
         self.stop = threading.Event()
         self._sleep = sleep or self.stop.wait
@@ -434,17 +447,34 @@ class ZoomClient:
         return self.base_url + ep.path.format(**{k: encode_path_param(v) for k, v in path.items()})
 
     def _get_json(self, ep: settings.Endpoint, url: str, params: dict[str, Any]) -> dict[str, Any]:
-        resp = self._send(ep.category.value, ep.name, url, params)
+        try:
+            resp = self._send(ep.category.value, ep.name, url, params)
+        except ZoomNotFound as exc:
+            if "{" in ep.path:
+                raise
+            # a listing with no parent (GET /users) always exists: the base URL is wrong
+            raise ZoomConfigError(
+                f"Zoom answered HTTP 404 for {ep.path} at {safe_url(url)}; check {BASE_URL_SETTING}: "
+                f"the API base with its version, e.g. {settings.DEFAULT_BASE_URL}",
+                setting=BASE_URL_SETTING,
+                status=exc.status,
+                code=exc.code,
+                endpoint=ep.name,
+            ) from None
         if resp.status_code == 204 or not resp.content:
             return {}
         try:
             body = resp.json()
         except ValueError:
-            raise ZoomError(
-                f"Zoom {ep.name}: expected JSON, got {resp.headers.get('Content-Type', 'no content type')}",
-                status=resp.status_code,
-                endpoint=ep.name,
-            ) from None
+            ctype = resp.headers.get("Content-Type", "no content type")
+            message = (
+                f"Zoom {ep.name}: expected JSON, got {ctype} from {safe_url(url)}; check {BASE_URL_SETTING}"
+            )
+            if "{" not in ep.path:  # a web page where the user list should be: not the API
+                raise ZoomConfigError(
+                    message, setting=BASE_URL_SETTING, status=resp.status_code, endpoint=ep.name
+                ) from None
+            raise ZoomError(message, status=resp.status_code, endpoint=ep.name) from None
         if not isinstance(body, dict):
             raise ZoomError(
                 f"Zoom {ep.name}: expected a JSON object", status=resp.status_code, endpoint=ep.name
@@ -476,6 +506,7 @@ class ZoomClient:
         attempt = 0
         refreshed = False
         shown = safe_url(url)
+        connect_failures = 0
         while True:
             attempt += 1
             if self.stop.is_set():
@@ -491,12 +522,19 @@ class ZoomClient:
                     params=params,
                     auth=auth,
                     stream=stream,
-                    timeout=self.timeout,
+                    timeout=(min(self.timeout, CONNECT_TIMEOUT), self.timeout),
                     allow_redirects=True,
                 )
             except _RETRYABLE_EXC as exc:
                 problem, status = type(exc).__name__, None
                 wait = self._backoff(attempt)
+                if never_connected(exc):
+                    # nothing answers at that address: a few quick tries, said out loud, then name the setting
+                    connect_failures += 1
+                    self._unreachable(name, url, exc, connect_failures, wait)
+                    self._count(bucket, "retries")
+                    self._sleep(wait)
+                    continue
                 logger.debug("Zoom %s %s: %s", name, shown, problem)
             else:
                 status = resp.status_code
@@ -549,8 +587,32 @@ class ZoomClient:
                     endpoint=name,
                 )
             self._count(bucket, "retries")
-            logger.debug("Zoom %s: %s; retry %d in %.2f s", name, problem, attempt, wait)
+            # the first retries are routine (a dropped connection, a busy second); more are worth a line
+            log = logger.warning if attempt >= 3 and problem != "HTTP 429" else logger.debug
+            log("Zoom %s %s: %s; retrying (attempt %d) in %.1f s", name, shown, problem, attempt + 1, wait)
             self._sleep(wait)
+
+    def _unreachable(self, name: str, url: str, exc: Exception, failures: int, wait: float) -> None:
+        """Logs a failed connection; after `max_connect_attempts` raises, naming the setting to check."""
+        where = urlsplit(url)
+        host = f"{where.scheme}://{where.netloc}"
+        why = connect_problem(exc)
+        hint = "" if name == "download" else f"; check {BASE_URL_SETTING}"
+        if failures >= self.max_connect_attempts:
+            message = f"cannot connect to Zoom at {host} ({why}) after {failures} attempts{hint}"
+            if name == "download":
+                raise ZoomTransientError(f"Zoom download {safe_url(url)}: {message}", endpoint=name)
+            raise ZoomConfigError(f"Zoom {name}: {message}", setting=BASE_URL_SETTING, endpoint=name)
+        logger.warning(
+            "Zoom %s: cannot connect to %s (%s); retrying (%d of %d) in %.1f s%s",
+            name,
+            host,
+            why,
+            failures,
+            self.max_connect_attempts - 1,
+            wait,
+            hint,
+        )
 
     def _daily(self, category: str | None, resume_at: datetime | None, name: str) -> ZoomDailyLimitReached:
         cat = category or settings.Category.HEAVY.value
@@ -564,6 +626,16 @@ class ZoomClient:
             status=429,
             endpoint=name,
         )
+
+
+def never_connected(exc: BaseException) -> bool:
+    """True when no connection was made at all (refused, unknown host, connect timeout): unlike a dropped
+    connection, retrying for minutes won't help, and the address may be a typo."""
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError (refused, DNS) is one too
 
 
 def _json_or_none(resp: requests.Response) -> Any:

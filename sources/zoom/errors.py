@@ -1,7 +1,8 @@
 """Typed errors for the Zoom client, built from Zoom's `{"code": ..., "message": ...}` error bodies.
 
-Callers act on the type: skip and count a `ZoomNotFound` child, skip a resource once on
-`ZoomFeatureUnavailable`, stop the run on `ZoomAuthError` or `ZoomDailyLimitReached`. No error ever
+Callers act on the type: skip and count a `ZoomNotFound` child or a parent whose feature is off
+(`ZoomFeatureUnavailable`), skip a table whose scope is missing (`ZoomScopeError`), stop the run on
+`ZoomAuthError`, `ZoomConfigError` or `ZoomDailyLimitReached`. No error ever
 carries an access token, a refresh token or a client secret.
 """
 
@@ -13,8 +14,10 @@ from typing import Any
 
 # Children of deleted or expired parents: callers skip these and count them.
 NOT_FOUND_CODES = frozenset({1001, 3001, 3301, 3322, 12702})
-# The plan or an account setting lacks the feature (paid account, webinar add-on, polls disabled).
-FEATURE_UNAVAILABLE_CODES = frozenset({200, 4400})
+# A feature is off for this parent (ZOOM_API §10.1: licences and settings are per user): no webinar
+# licence or paid plan (200), feature disabled (3000), hosting not allowed for the user (3161), polls off
+# (4400). Callers skip that parent; only when every parent answers so is the feature off for the account.
+FEATURE_UNAVAILABLE_CODES = frozenset({200, 3000, 3161, 4400})
 # The token lacks scopes ("Invalid access token, does not contain scopes:[...]").
 SCOPE_CODES = frozenset({4700, 4711})
 # Invalid access token (expired or revoked): refresh the token once and retry.
@@ -70,12 +73,25 @@ class ZoomScopeError(ZoomAuthError):
         self.scopes = scopes or []
 
 
+class ZoomConfigError(ZoomError):
+    """A setting points somewhere wrong, so nothing can load: a 404 on a root listing (`base_url` without
+    `/v2`), a host that cannot be reached, an account with no users. The run stops and moves no cursor.
+
+    Attributes:
+        setting: the setting to check, e.g. `sources.zoom.base_url`.
+    """
+
+    def __init__(self, message: str, *, setting: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.setting = setting
+
+
 class ZoomNotFound(ZoomError):
     """The object does not exist (any more): user, meeting, recording, transcript, or older than a year."""
 
 
 class ZoomFeatureUnavailable(ZoomError):
-    """The account's plan or settings lack the feature (code 200, 4400)."""
+    """A parent (user, meeting) or the whole account lacks the feature (codes 200, 3000, 3161, 4400)."""
 
 
 class ZoomBadRequest(ZoomError):
@@ -151,7 +167,7 @@ def error_from_response(status: int, body: Any, endpoint: str | None) -> ZoomErr
     if code in NOT_FOUND_CODES:
         return ZoomNotFound(f"{where}: not found ({detail})", **kw)
     if code in FEATURE_UNAVAILABLE_CODES:
-        return ZoomFeatureUnavailable(f"{where}: not available on this account ({detail})", **kw)
+        return ZoomFeatureUnavailable(f"{where}: feature not enabled ({detail})", **kw)
     if status == 401 or code == INVALID_TOKEN_CODE:
         return ZoomAuthError(
             f"{where}: Zoom rejected the access token ({detail}); check the app is active and "
@@ -172,3 +188,15 @@ def error_from_response(status: int, body: Any, endpoint: str | None) -> ZoomErr
 class ZoomInterrupted(Exception):
     """The run was asked to stop (Ctrl-C / SIGTERM). Not a ZoomError: nothing may skip past it as a
     per-parent problem."""
+
+
+def connect_problem(exc: BaseException) -> str:
+    """Why a connection could not be made, in a few words for a log line (no URL, no secrets)."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "resolve" in text or "name or service" in text or "nodename" in text:
+        return "unknown host"
+    if "timed out" in text or "timeout" in text:
+        return "connect timeout"
+    return type(exc).__name__

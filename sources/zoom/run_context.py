@@ -8,43 +8,106 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from .client import ZoomClient
-from .errors import ZoomFeatureUnavailable, ZoomNotFound
+from .client import BASE_URL_SETTING, ZoomClient
+from .errors import ZoomConfigError, ZoomFeatureUnavailable, ZoomNotFound, ZoomScopeError
 from .settings import ENDPOINTS
 
 logger = logging.getLogger("sources.zoom")
 
 
+class _Failed:
+    """A remembered error of `ZoomRun.once`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class RunStats:
     """Skips and missing features collected across runs (e.g. every step of one load); thread-safe.
 
-    Pass one to `zoom_source(run_stats=...)`: the run's `ZoomRun` adds to it as it goes.
+    Pass one to `zoom_source(run_stats=...)`: the run's `ZoomRun` adds to it as it goes. A feature error
+    (Zoom codes 200, 4400) counts against its parent (a user without a webinar licence, a meeting with polls
+    off); only when every parent of a table failed that way, or the token lacks the table's scope, is the
+    table reported as missing for the account.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._skipped: Counter[str] = Counter()
         self._features_missing: Dict[str, str] = {}
+        # resource -> reason -> parents that lacked the feature; resources that answered for some parent
+        self._feature_parents: Dict[str, Dict[str, Set[Tuple[Any, ...]]]] = {}
+        self._feature_messages: Dict[str, str] = {}
+        self._answered: Set[str] = set()
 
     def add_skip(self, key: str, n: int = 1) -> None:
         with self._lock:
             self._skipped[key] += n
 
-    def add_feature_missing(self, resource: str, message: str) -> None:
+    def add_feature_missing(self, resource: str, message: str) -> bool:
+        """Records a table missing for the whole account; False when it was already (an earlier step)."""
         with self._lock:
-            self._features_missing.setdefault(resource, message)
+            if resource in self._features_missing:
+                return False
+            self._features_missing[resource] = message
+            return True
+
+    def is_missing(self, resource: str) -> bool:
+        """Whether `resource` was found missing for the whole account (its scope) earlier in this load."""
+        with self._lock:
+            return resource in self._features_missing
+
+    def add_parent_without_feature(
+        self, resource: str, reason: str, parent: Tuple[Any, ...], message: str
+    ) -> bool:
+        """Records one parent that lacks the feature; False when it was already counted (an earlier step)."""
+        with self._lock:
+            self._feature_messages.setdefault(resource, message)
+            parents = self._feature_parents.setdefault(resource, {}).setdefault(reason, set())
+            if parent in parents:
+                return False
+            parents.add(parent)
+            return True
+
+    def add_answered(self, resource: str) -> None:
+        with self._lock:
+            self._answered.add(resource)
 
     @property
     def skipped(self) -> Dict[str, int]:
-        """Skipped children per `"<resource>: <reason>"`."""
+        """Skipped children per `"<resource>: <reason>"` (deleted or expired in Zoom)."""
         with self._lock:
             return dict(self._skipped)
 
     @property
-    def features_missing(self) -> Dict[str, str]:
-        """Resources skipped because the account or app lacks the feature, with Zoom's message."""
+    def parents_without_feature(self) -> Dict[str, int]:
+        """Parents skipped per `"<resource>: <parents> without <feature> (code n)"`, for tables that loaded
+        for other parents (e.g. `"webinars: users without a webinar licence (code 200)": 3`)."""
         with self._lock:
-            return dict(self._features_missing)
+            return {
+                f"{resource}: {reason}": len(parents)
+                for resource, reasons in self._feature_parents.items()
+                if resource in self._answered and resource not in self._features_missing
+                for reason, parents in reasons.items()
+            }
+
+    @property
+    def tables_without_feature(self) -> Dict[str, str]:
+        """Resources where every parent asked lacked the feature: missing for the account, with Zoom's
+        message (not warned during the run, since one parent can't tell; the caller warns once)."""
+        with self._lock:
+            return {
+                r: self._feature_messages[r]
+                for r in self._feature_parents
+                if r not in self._answered and r not in self._features_missing
+            }
+
+    @property
+    def features_missing(self) -> Dict[str, str]:
+        """Resources skipped for the whole account (missing scope, or every parent lacked the feature)."""
+        with self._lock:
+            out = dict(self._features_missing)
+        return {**self.tables_without_feature, **out}
 
 
 class ZoomRun:
@@ -68,7 +131,8 @@ class ZoomRun:
         self.explicit_range = explicit_range
         self.max_windows = max_windows
         self.skipped: Counter[str] = Counter()
-        self.stats = stats  # shared with the caller, who reports skips after the run
+        # shared with the caller, who reports skips after the run (and across the steps of one load)
+        self.stats = stats if stats is not None else RunStats()
         self._warned: Set[str] = set()
         self._lock = threading.Lock()
         self._memo: Dict[Tuple[str, ...], Any] = {}
@@ -83,37 +147,67 @@ class ZoomRun:
         key = f"{resource}: {reason}"
         with self._lock:
             self.skipped[key] += 1
-        if self.stats is not None:
-            self.stats.add_skip(key)
+        self.stats.add_skip(key)
 
     def warn_once(self, resource: str, message: str) -> None:
+        """Skips `resource` for the rest of the run, with one warning (for account-wide errors only)."""
         with self._lock:
             if resource in self._warned:
                 return
             self._warned.add(resource)
-        if self.stats is not None:
-            self.stats.add_feature_missing(resource, message)
-        logger.warning("%s skipped: %s", resource, message)
+        if self.stats.add_feature_missing(resource, message):
+            logger.warning("%s skipped: %s", resource, message)
 
     def feature_disabled(self, resource: str) -> bool:
         with self._lock:
-            return resource in self._warned
+            if resource in self._warned:
+                return True
+        return self.stats.is_missing(resource)
+
+    def lacks_feature(self, resource: str, exc: ZoomFeatureUnavailable, path: Dict[str, Any]) -> None:
+        """Skips one parent whose feature is off (a user without a webinar licence, a meeting with polls
+        off) and counts it; the table goes on for the other parents."""
+        noun = _parent_noun(path)
+        what = (
+            "without a webinar licence"
+            if "webinar plan" in (exc.zoom_message or "").lower()
+            else "without the feature"
+        )
+        reason = f"{noun}s {what} (code {exc.code})"
+        parent = tuple(sorted((k, str(v)) for k, v in path.items()))
+        if self.stats.add_parent_without_feature(resource, reason, parent, str(exc)):
+            logger.debug("%s: skipped %s %s: %s", resource, noun, parent, exc)
 
     # -- once per run -----------------------------------------------------------------------------------
     def once(self, key: Tuple[str, ...], fetch: Callable[[], Any]) -> Any:
-        """Returns `fetch()` for `key`, computed once per run even when several threads ask at once."""
+        """Returns `fetch()` for `key`, computed once per run even when several threads ask at once.
+
+        An error is remembered too: every caller gets it, and a slow failure (an unreachable host) is not
+        retried once per caller.
+        """
         with self._lock:
             if key in self._memo:
-                return self._memo[key]
+                return self._remembered(key)
             key_lock = self._memo_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 if key in self._memo:
-                    return self._memo[key]
-            value = fetch()
+                    return self._remembered(key)
+            try:
+                value = fetch()
+            except Exception as exc:
+                with self._lock:
+                    self._memo[key] = _Failed(exc)
+                raise
             with self._lock:
                 self._memo[key] = value
             return value
+
+    def _remembered(self, key: Tuple[str, ...]) -> Any:
+        value = self._memo[key]
+        if isinstance(value, _Failed):
+            raise value.error
+        return value
 
     def claim(self, space: str, key: Any) -> bool:
         """True the first time `key` is claimed in `space` during this run (dedupe across threads)."""
@@ -130,11 +224,16 @@ class ZoomRun:
         if self.feature_disabled(resource):
             return None
         try:
-            return self.client.get(endpoint, **kwargs)
+            body = self.client.get(endpoint, **kwargs)
         except ZoomNotFound as exc:
             self.skip(resource, f"not found (code {exc.code})")
         except ZoomFeatureUnavailable as exc:
+            self.lacks_feature(resource, exc, _path(kwargs))
+        except ZoomScopeError as exc:
             self.warn_once(resource, str(exc))
+        else:
+            self.stats.add_answered(resource)
+            return body
         return None
 
     def pages_or_skip(self, resource: str, endpoint: str, **kwargs: Any) -> Iterator[List[Dict[str, Any]]]:
@@ -145,12 +244,18 @@ class ZoomRun:
         try:
             if facts.page_size is None:
                 body = self.client.get(endpoint, **kwargs)
+                self.stats.add_answered(resource)
                 yield list(body.get(facts.list_key or "", []) or [])
             else:
-                yield from self.client.paginate(endpoint, **kwargs)
+                for i, page in enumerate(self.client.paginate(endpoint, **kwargs)):
+                    if i == 0:
+                        self.stats.add_answered(resource)
+                    yield page
         except ZoomNotFound as exc:
             self.skip(resource, f"not found (code {exc.code})")
         except ZoomFeatureUnavailable as exc:
+            self.lacks_feature(resource, exc, _path(kwargs))
+        except ZoomScopeError as exc:
             self.warn_once(resource, str(exc))
 
     def list_all(self, resource: str, endpoint: str, **kwargs: Any) -> List[Dict[str, Any]]:
@@ -158,12 +263,25 @@ class ZoomRun:
 
     # -- shared listings --------------------------------------------------------------------------------
     def users(self) -> List[Dict[str, Any]]:
-        """Every user of the account in all statuses, listed once per run."""
+        """Every user of the account in all statuses, listed once per run.
+
+        Raises:
+            ZoomConfigError: the listing is empty: every account has its owner, so the settings point
+                elsewhere. The skip rules don't apply here: nothing loads without users.
+        """
 
         def fetch() -> List[Dict[str, Any]]:
             rows: List[Dict[str, Any]] = []
             for status in ("active", "inactive", "pending"):
-                rows.extend(self.list_all("users", "users", params={"status": status}))
+                for page in self.client.paginate("users", params={"status": status}):
+                    rows.extend(page)
+            if not any(u.get("id") for u in rows):
+                raise ZoomConfigError(
+                    f"Zoom listed no users at {self.client.base_url}/users, but every account has its "
+                    f"owner; check {BASE_URL_SETTING} and sources.zoom.credentials.account_id",
+                    setting=BASE_URL_SETTING,
+                    endpoint="users",
+                )
             return rows
 
         return list(self.once(("users",), fetch))
@@ -190,7 +308,7 @@ class ZoomRun:
         return list(self.once(("user_meetings", user_id), fetch))
 
     def user_webinars(self, user_id: str) -> List[Dict[str, Any]]:
-        """A user's webinars, listed once per run (a plan without webinars warns once and yields none)."""
+        """A user's webinars, listed once per run (none for a user without a webinar licence: counted)."""
         return list(
             self.once(
                 ("user_webinars", user_id), lambda: self.list_all("webinars", "webinars", user_id=user_id)
@@ -198,4 +316,28 @@ class ZoomRun:
         )
 
     def summary(self) -> Dict[str, Any]:
-        return {"skipped": dict(self.skipped), "features_missing": sorted(self._warned)}
+        return {
+            "skipped": self.stats.skipped,
+            "parents_without_feature": self.stats.parents_without_feature,
+            "features_missing": sorted(self.stats.features_missing),
+        }
+
+
+def _path(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """The path parameters of a client call (which parent it is about), without its query."""
+    return {k: v for k, v in kwargs.items() if k != "params"}
+
+
+# path parameter -> what the parent is called in the summary
+_PARENT_NOUNS = {
+    "user_id": "user",
+    "meeting_id": "meeting",
+    "meeting_uuid": "meeting instance",
+    "webinar_id": "webinar",
+    "webinar_uuid": "webinar instance",
+    "channel_id": "channel",
+}
+
+
+def _parent_noun(path: Dict[str, Any]) -> str:
+    return next((_PARENT_NOUNS.get(k, k) for k in path), "account")
