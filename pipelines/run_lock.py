@@ -174,7 +174,7 @@ class RunLock:
                     if self.stop.is_set():
                         raise Interrupted()
                     raise LockHeld(self.name, holder)
-        logger.info("%s: run lock held (%s, pid %s)", self.name, me["host"], me["pid"])
+        logger.debug("%s: run lock held (%s, pid %s)", self.name, me["host"], me["pid"])
         return self
 
     def __exit__(self, *exc: Any) -> None:
