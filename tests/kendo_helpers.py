@@ -162,9 +162,9 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     return Warehouse("postgres", "zoom_wh", dataset, postgres_url=url)
 
 
-def start_push_process(spec: dict, **push_args: Any) -> subprocess.Popen:
+def start_push_process(spec: dict, env_extra: dict | None = None, **push_args: Any) -> subprocess.Popen:
     """Runs `push_calls` in a child process (tests/kendo_push_proc.py), with this process's dlt env."""
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent), **(env_extra or {})}
     return subprocess.Popen(
         [
             sys.executable,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -117,15 +118,20 @@ def test_kill_between_201_and_ledger_write_leaves_that_call_uncertain_not_duplic
 
 @pytest.mark.postgres
 def test_two_pushes_at_once_without_a_lock_post_each_call_once(
-    postgres_url: str, postgres_dataset: str, kendo_emulator: KendoEmulator
+    postgres_url: str, postgres_dataset: str, kendo_emulator: KendoEmulator, tmp_path: Path
 ) -> None:
     """The claim holds even if the run lock is bypassed: two processes, one Postgres ledger."""
     w = Warehouse("postgres", "zoom_wh", postgres_dataset, postgres_url=postgres_url)
     rows = [call_row(i) for i in range(1, 25)]
     w.load(rows)
     kendo_emulator.configure(latency_ms=150)
-    # no ledger table yet: both processes also race to create it
-    procs = [start_push_process(w.spec(), **_push_args(kendo_emulator, concurrency=4)) for _ in range(2)]
+    # two hosts: each its own dlt working dir, one Postgres ledger (no table yet: both race to create it)
+    procs = [
+        start_push_process(
+            w.spec(), {"DLT_DATA_DIR": str(tmp_path / f"host{n}")}, **_push_args(kendo_emulator, concurrency=4)
+        )
+        for n in range(2)
+    ]
     counts = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)

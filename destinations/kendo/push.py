@@ -200,9 +200,13 @@ def _as_utc(value: TDateLike) -> datetime:
 
 
 def _calls_columns(warehouse_pipeline: dlt.Pipeline) -> set[str]:
-    for schema in warehouse_pipeline.schemas.values():
-        if CALLS_TABLE in schema.tables:
-            return set(schema.get_table_columns(CALLS_TABLE))
+    for attempt in range(2):
+        for schema in warehouse_pipeline.schemas.values():
+            if CALLS_TABLE in schema.tables:
+                return set(schema.get_table_columns(CALLS_TABLE))
+        if attempt == 0:
+            # a fresh working dir (another host, a new CI runner): the schema is in the warehouse
+            warehouse_pipeline.sync_destination()
     raise KendoError(
         f"the warehouse pipeline {warehouse_pipeline.pipeline_name!r} has no `{CALLS_TABLE}` table yet;"
         " load Zoom into the warehouse before pushing to Kendo"
