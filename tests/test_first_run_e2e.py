@@ -11,10 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Iterator, Tuple
 
 import pytest
+import requests
 from test_source_e2e import ZOOM_TABLES, assert_matches_truth
 from zoom_helpers import RECORDING_TABLES, make_client, make_pipeline
 
 from emulators.zoom import ZoomEmulator
+from emulators.zoom.fixtures import encode_uuid
 from emulators.zoom.windows import add_months
 from pipelines.load import load_zoom
 
@@ -60,3 +62,24 @@ def test_first_run_with_defaults_loads_the_last_year_and_six_months_of_reports(
     others = [t for t in ZOOM_TABLES + RECORDING_TABLES if t not in REPORT_TABLES]
     assert_matches_truth(pipeline, emu.truth(**{"from": _one_year_before(today)}), others)
     assert_matches_truth(pipeline, emu.truth(**{"from": clip}), REPORT_TABLES)
+
+
+def test_emulator_refuses_participant_reports_older_than_six_months(emu) -> None:
+    now = emu.state.data.now
+    webinars = [i for i in emu.state.data.instances.values() if i.parent.is_webinar]
+    old = [
+        i
+        for i in webinars
+        if i.start.date() < add_months(now.date(), -6) and i.start > now - timedelta(days=365)
+    ]
+    recent = [i for i in webinars if i.start.date() >= add_months(now.date(), -6)]
+    assert old and recent, "the account must hold webinars on both sides of the six-month horizon"
+    headers = {"Authorization": f"Bearer {emu.access_token()}"}
+
+    def report(inst: Any) -> Any:
+        url = f"{emu.api_base}/report/webinars/{encode_uuid(inst.uuid)}/participants"
+        return requests.get(url, headers=headers, timeout=30)
+
+    refused = report(old[0])
+    assert refused.status_code == 400 and refused.json()["code"] == 300
+    assert report(recent[0]).status_code == 200

@@ -1,5 +1,6 @@
 """Month windows as Zoom counts them, checked against the emulator's own `to − 1 month` rules."""
 
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -21,6 +22,26 @@ def _zoom_keeps(window: tuple) -> bool:
     """Whether Zoom answers the recordings window in full (no silent narrowing of `from`)."""
     frm, to = recording_window({"from": window[0].isoformat(), "to": window[1].isoformat()}, window[1])
     return (frm, to) == window
+
+
+@pytest.mark.parametrize(
+    "asked, answered",
+    [
+        (("2026-01-31", "2026-03-01"), ("2026-02-01", "2026-03-01")),  # ZOOM_API.md §10.1's example
+        (("2026-01-15", "2026-03-31"), ("2026-02-28", "2026-03-31")),  # to − 1 month clamps to February's end
+        (("2028-01-15", "2028-03-31"), ("2028-02-29", "2028-03-31")),  # ... a leap February's
+        (("2026-04-01", "2026-05-31"), ("2026-04-30", "2026-05-31")),  # ... a 30-day month's
+        (("2026-01-31", "2026-02-28"), ("2026-01-31", "2026-02-28")),  # within a month: as asked
+        (("2026-02-28", "2026-03-28"), ("2026-02-28", "2026-03-28")),  # exactly one month: as asked
+    ],
+)
+def test_the_emulator_narrows_recordings_windows_as_zoom_does(asked: tuple, answered: tuple) -> None:
+    query = {"from": asked[0], "to": asked[1]}
+    got = recording_window(query, date(2030, 1, 1))
+    assert got == tuple(date.fromisoformat(d) for d in answered)
+    narrowed = answered != asked
+    with pytest.raises(ZoomHTTPError) if narrowed else nullcontext():
+        report_window(query, date.fromisoformat(asked[1]))  # reports refuse what recordings narrow
 
 
 def test_a_thirty_day_window_over_a_short_february_loses_its_first_day() -> None:
