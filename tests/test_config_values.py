@@ -30,9 +30,7 @@ def test_dates_parse(value, expected) -> None:
     assert parse_date(value, "sources.zoom.start_date") == expected
 
 
-@pytest.mark.parametrize(
-    "value", ["yesterday", "01/02/2026", "2026-02-30", "2027-02-29", "2026-1-1", 2026.5]
-)
+@pytest.mark.parametrize("value", ["yesterday", "01/02/2026", "2026-02-30", "2027-02-29", "2026-1-1", 2026.5])
 def test_bad_dates_name_the_setting(value) -> None:
     with pytest.raises(SettingError, match=r"^sources\.zoom\.start_date: .* is not a date; use YYYY-MM-DD"):
         parse_date(value, "sources.zoom.start_date")

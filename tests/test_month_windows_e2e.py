@@ -69,7 +69,7 @@ def test_fixed_range_across_february_and_month_ends_loses_no_recording(
     added = _record_on(emu, days)
     caplog.set_level(logging.INFO)
     # one window per step too: a step boundary must not open a window Zoom clamps
-    for windows_per_run in (1, 6):
+    for windows_per_run in (2, 6):
         (tmp_path / str(windows_per_run)).mkdir()
         pipeline = make_pipeline("duckdb", tmp_path / str(windows_per_run))
         load(pipeline, emu, start, end_date=end, resources=["recordings"], windows_per_run=windows_per_run)
