@@ -167,7 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         client = build_client()
         client.stop = args.stop
         kwargs: dict[str, Any] = {}
-        if args.windows_per_run:
+        if args.windows_per_run is not None:
             kwargs["windows_per_run"] = args.windows_per_run
         summary = load_zoom(
             pipeline,

@@ -6,6 +6,8 @@ from typing import Any, Dict, Optional
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTraces
 
+from sources.zoom.config_values import SettingError
+
 
 def _root(exc: BaseException) -> BaseException:
     """Unwraps dlt's step and extraction wrappers down to the error that says what is wrong."""
@@ -51,4 +53,6 @@ def friendly_error(exc: BaseException) -> str:
             "(see .dlt/secrets.toml.example) or set them as environment variables"
         )
     text = str(root).strip().splitlines()[0] if str(root).strip() else type(root).__name__
+    if isinstance(root, SettingError):  # the message starts with the setting's name
+        return text
     return f"{type(root).__name__}: {text}" if not text.startswith(type(root).__name__) else text

@@ -18,12 +18,18 @@ from dlt.pipeline.pipeline import Pipeline
 from sources.zoom import zoom_source
 from sources.zoom.auth import ZoomAuth
 from sources.zoom.client import ZoomClient
+from sources.zoom.config_values import (
+    parse_date,
+    parse_rate_limit_overrides,
+    parse_rate_limit_plan,
+    parse_windows_per_run,
+)
 from sources.zoom.credentials import TZoomCredentials
 from sources.zoom.instances import TIME_BOUND
 from sources.zoom.ratelimit import RateLimiter
 from sources.zoom.rows import parse_time
 from sources.zoom.run_context import RunStats
-from sources.zoom.settings import DEFAULT_PLAN, MAX_WINDOW_DAYS
+from sources.zoom.windows import after_windows
 
 logger = logging.getLogger("pipelines")
 
@@ -107,12 +113,17 @@ def build_client(
     credentials: TZoomCredentials = dlt.secrets.value,
     base_url: Optional[str] = None,
     token_url: Optional[str] = None,
-    rate_limit_plan: str = DEFAULT_PLAN,
-    rate_limit_overrides: Optional[Dict[str, float]] = None,
+    rate_limit_plan: Any = None,
+    rate_limit_overrides: Any = None,
 ) -> ZoomClient:
-    """A Zoom client from `sources.zoom.*` config and secrets (shared by every step of one run)."""
+    """A Zoom client from `sources.zoom.*` config and secrets (shared by every step of one run).
+
+    The rate-limit settings are untyped for dlt, so a bad value fails in `config_values` with its name."""
     auth = ZoomAuth(credentials, token_url)
-    return ZoomClient(auth, base_url=base_url, limiter=RateLimiter(rate_limit_plan, rate_limit_overrides))
+    limiter = RateLimiter(
+        parse_rate_limit_plan(rate_limit_plan), parse_rate_limit_overrides(rate_limit_overrides)
+    )
+    return ZoomClient(auth, base_url=base_url, limiter=limiter)
 
 
 @dataclass
@@ -192,6 +203,7 @@ def load_zoom(
     """
     started = time.monotonic()
     summary = LoadSummary()
+    windows_per_run = parse_windows_per_run(windows_per_run)
     known = all_resources()
     selected = list(resources) if resources else known
     unknown = sorted(set(selected) - set(known))
@@ -233,7 +245,8 @@ def load_zoom(
         first = True
         cur = start
         while cur < end or first:
-            nxt = min(cur + timedelta(days=MAX_WINDOW_DAYS * windows_per_run), end)
+            stop = after_windows(cur, windows_per_run)
+            nxt = min(datetime(stop.year, stop.month, stop.day, tzinfo=UTC), end)
             step(
                 (entities if first else []) + time_bound, start_date=cur.isoformat(), end_date=nxt.isoformat()
             )
@@ -261,9 +274,9 @@ def load_zoom(
 
 
 def _day(value: Any, setting: str) -> datetime:
-    parsed = parse_time(value if value is None or "T" in str(value) else f"{value}T00:00:00Z")
+    parsed = parse_date(value, f"--{setting.replace('_', '-')}")
     if parsed is None:
-        raise ValueError(f"--{setting.replace('_', '-')}={value!r} is not a date; use YYYY-MM-DD")
+        raise ValueError(f"--{setting.replace('_', '-')}: a date is required with --end-date; use YYYY-MM-DD")
     return parsed
 
 

@@ -93,9 +93,17 @@ async def meeting_report(request: web.Request, p: dict) -> dict:
     return d
 
 
+def need_recent(request: web.Request, inst: Instance) -> None:
+    """Participant reports cover the last six months ("You can get webinar participant reports for the last
+    6 months"); older instances answer like an old report window, 400/300 (a year or more: 12702 first)."""
+    if not within_six_months(inst.start, dataset(request).now):
+        raise ZoomHTTPError(400, 300, "Only provide report in recent 6 months.")
+
+
 async def meeting_participants(request: web.Request, p: dict) -> dict:
     need_feature(request, "reports")
     inst = need_instance(request, p["meetingId"])
+    need_recent(request, inst)
     rows = [report_participant(r) for r in inst.participants] if inst.persons >= 2 else []
     return paginate(request, rows, "participants", 300)
 
@@ -114,6 +122,7 @@ async def webinar_participants(request: web.Request, p: dict) -> dict:
     need_feature(request, "reports")
     need_feature(request, "webinars")
     inst = need_instance(request, p["webinarId"], webinar=True)
+    need_recent(request, inst)
     return paginate(request, [report_participant(r) for r in inst.participants], "participants", 300)
 
 

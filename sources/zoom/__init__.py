@@ -7,18 +7,25 @@ from datetime import UTC, datetime
 from typing import Any, Dict, Iterable, Optional
 
 import dlt
-from dlt.common.typing import TAnyDateTime
 from dlt.sources import DltResource
 
 from . import instances, meetings, past_meetings, recordings, reports, team_chat, users, webinars
 from .auth import ZoomAuth
 from .client import ZoomClient
+from .config_values import (
+    SettingError,
+    parse_date,
+    parse_lag_days,
+    parse_rate_limit_overrides,
+    parse_rate_limit_plan,
+)
 from .credentials import TZoomCredentials
 from .ratelimit import RateLimiter
-from .rows import parse_time, timestamp_hints
+from .rows import timestamp_hints
 from .run_context import RunStats, ZoomRun
 from .sensitive import drop_sensitive
-from .settings import DEFAULT_LAG_DAYS, DEFAULT_PLAN, DEFAULT_START_DATE, ENDPOINTS
+from .settings import ENDPOINTS
+from .windows import default_start_date
 
 __all__ = ["zoom_source", "ZoomRun", "RunStats"]
 
@@ -28,25 +35,16 @@ def _key(name: str) -> Any:
     return list(key) if isinstance(key, tuple) else key
 
 
-def _when(value: Optional[TAnyDateTime], setting: str) -> Optional[datetime]:
-    if value is None or value == "":
-        return None
-    parsed = parse_time(value if not isinstance(value, str) or "T" in value else f"{value}T00:00:00Z")
-    if parsed is None:
-        raise ValueError(f"{setting}={value!r} is not a date; use YYYY-MM-DD (UTC), e.g. 2026-01-01")
-    return parsed
-
-
 @dlt.source(name="zoom", section="zoom", max_table_nesting=2)
 def zoom_source(
     credentials: Optional[TZoomCredentials] = dlt.secrets.value,
     base_url: Optional[str] = None,
     token_url: Optional[str] = None,
-    start_date: Optional[TAnyDateTime] = DEFAULT_START_DATE,
-    end_date: Optional[TAnyDateTime] = None,
-    lag_days: float = DEFAULT_LAG_DAYS,
-    rate_limit_plan: str = DEFAULT_PLAN,
-    rate_limit_overrides: Optional[Dict[str, float]] = None,
+    start_date: Any = None,
+    end_date: Any = None,
+    lag_days: Any = None,
+    rate_limit_plan: Any = None,
+    rate_limit_overrides: Any = None,
     max_windows: Optional[int] = None,
     keep_sensitive_fields: bool = False,
     client: Optional[ZoomClient] = None,
@@ -59,11 +57,15 @@ def zoom_source(
             (`client_id`, `client_secret`, `refresh_token`), from `sources.zoom.credentials`.
         base_url: API base; default `https://api.zoom.us/v2`, or the regional `api_url` of the token.
         token_url: OAuth token endpoint; default `https://zoom.us/oauth/token`.
-        start_date: where the first run's backfill of time-bound tables starts (UTC).
+        start_date: where the first run's backfill of time-bound tables starts (UTC); default one year
+            before today, computed at run time.
         end_date: with `start_date`, a fixed range loaded without moving the cursors (a backfill).
-        lag_days: how far behind each cursor a run re-reads, for late recordings and participant data.
-        rate_limit_plan: `free`, `pro` or `business`: Zoom's per-category limits to pace to.
-        rate_limit_overrides: requests per second per category, e.g. `{"Heavy": 5}`.
+        lag_days: how far behind each cursor a run re-reads, for late recordings and participant data
+            (default 2).
+        rate_limit_plan: `free`, `pro` (default) or `business`: Zoom's per-category limits to pace to.
+        rate_limit_overrides: requests per second per category, e.g. `{"Heavy": 5}` (JSON in an env var).
+
+    The settings are untyped for dlt, so a bad value fails in `config_values` with the setting's name.
         max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
         keep_sensitive_fields: store start links, passwords, passcodes and URL tokens as Zoom sends them
             (default: dropped and stripped; see sensitive.py).
@@ -73,14 +75,19 @@ def zoom_source(
     Yields:
         One resource per table; time-bound ones hang off the hidden `instances` feeder.
     """
-    start = _when(start_date, "sources.zoom.start_date") or _when(DEFAULT_START_DATE, "start_date")
-    end = _when(end_date, "sources.zoom.end_date")
     now = datetime.now(UTC)
+    start = parse_date(start_date, "sources.zoom.start_date") or parse_date(
+        default_start_date(now.date()), "start_date"
+    )
+    end = parse_date(end_date, "sources.zoom.end_date")
+    lag = parse_lag_days(lag_days)
+    plan = parse_rate_limit_plan(rate_limit_plan)
+    overrides = parse_rate_limit_overrides(rate_limit_overrides)
     assert start is not None
     if start > now:
-        raise ValueError(f"sources.zoom.start_date={start_date!r} is in the future")
+        raise SettingError(f"sources.zoom.start_date: {start_date!r} is in the future")
     if end is not None and end <= start:
-        raise ValueError(f"sources.zoom.end_date={end_date!r} must be after start_date={start_date!r}")
+        raise SettingError(f"sources.zoom.end_date: {end_date!r} must be after start_date {start_date!r}")
     if client is None:
         if credentials is None:
             raise ValueError(
@@ -89,14 +96,12 @@ def zoom_source(
                 ".dlt/secrets.toml or as SOURCES__ZOOM__CREDENTIALS__* environment variables"
             )
         auth = ZoomAuth(credentials, token_url)
-        client = ZoomClient(
-            auth, base_url=base_url, limiter=RateLimiter(rate_limit_plan, rate_limit_overrides)
-        )
+        client = ZoomClient(auth, base_url=base_url, limiter=RateLimiter(plan, overrides))
     run = ZoomRun(
         client,
         range_start=start,
         range_end=min(end or now, now),
-        lag_seconds=float(lag_days) * 86400,
+        lag_seconds=lag * 86400,
         explicit_range=end is not None,
         max_windows=max_windows,
         stats=run_stats,

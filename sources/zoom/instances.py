@@ -25,8 +25,8 @@ from dlt.common.typing import TDataItem
 
 from .rows import parse_time
 from .run_context import ZoomRun
-from .settings import ENDPOINTS, MAX_WINDOW_DAYS, Category
-from .windows import iter_windows
+from .settings import ENDPOINTS, Category
+from .windows import after_windows, iter_windows, report_horizon
 
 logger = logging.getLogger("sources.zoom")
 
@@ -40,8 +40,8 @@ WEBINAR_INSTANCE_TABLES = (
     "report_webinar_participants",
 )
 TIME_BOUND = MEETING_INSTANCE_TABLES + RECORDING_TABLES + REPORT_TABLES + WEBINAR_INSTANCE_TABLES
-# Zoom's reports answer only for the last six months; stay a day inside.
-REPORT_HORIZON = timedelta(days=182)
+# Every table read from a /report/ endpoint: Zoom answers those for the last six months only.
+REPORTED = REPORT_TABLES + ("report_webinar_participants",)
 LISTING_THREADS = 8
 
 
@@ -60,7 +60,8 @@ def plan_ranges(run: ZoomRun, selected: List[str]) -> Dict[str, Tuple[datetime, 
         return {}
     end = run.range_end
     if run.max_windows:
-        end = min(end, min(starts.values()) + timedelta(days=MAX_WINDOW_DAYS * run.max_windows))
+        stop = after_windows(min(starts.values()), run.max_windows)
+        end = min(end, datetime(stop.year, stop.month, stop.day, tzinfo=UTC))
     return {r: (s, end) for r, s in starts.items()}
 
 
@@ -80,14 +81,17 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     # never holds up another: the Heavy report listings (which feed the Heavy report participants) start
     # at once instead of waiting behind Medium listings that queue in a busy Medium lane.
     lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
-    horizon = (datetime.now(UTC) - REPORT_HORIZON).date()
+    horizon = report_horizon(datetime.now(UTC).date())
+    if any(ranges[r][0].date() < horizon for r in REPORTED if r in ranges):
+        _log_report_horizon(run, horizon)
     # Windowed listings first: recordings start downloads and parsing, which take time but no rate-limit
     # budget, so they overlap the per-meeting instance listings instead of trailing them. Webinars before
     # meetings: their instances feed Heavy children that keep the Heavy lane busy meanwhile.
     for w in windows:
         for host in hosts:
             if wanted & set(REPORT_TABLES + MEETING_INSTANCE_TABLES) and w[1] >= horizon:
-                lanes[_category("report_meetings")].append(partial(_reports, run, host, w))
+                report_window = (max(w[0], horizon), w[1])
+                lanes[_category("report_meetings")].append(partial(_reports, run, host, report_window))
             if wanted & set(RECORDING_TABLES + MEETING_INSTANCE_TABLES):
                 lanes[_category("recordings")].append(partial(_recordings, run, host, w))
     for host in hosts:
@@ -104,6 +108,16 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     if not run.explicit_range:
         for resource, (_, resource_end) in ranges.items():
             dlt.current.resource_state(resource)["window_cursor"] = resource_end.isoformat()
+
+
+def _log_report_horizon(run: ZoomRun, horizon: Any) -> None:
+    """Says once per load (every step shares `run.stats`) that reports start later than the other tables."""
+    if run.stats is None or run.stats.first_time("report horizon"):
+        logger.info(
+            "reports: Zoom keeps six months of them; report tables load from %s (the other tables from "
+            "the start date)",
+            horizon.isoformat(),
+        )
 
 
 # A listing returns its bundles and its follow-up listings (a host's meetings -> one listing per meeting).
@@ -223,7 +237,7 @@ def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResu
     for page in run.pages_or_skip("recordings", "recordings", user_id=host, params=_window_params(window)):
         echoed = getattr(page, "envelope", {}).get("from")
         if echoed and echoed > window[0].isoformat():
-            # Zoom clamps wide windows silently; ours are a month at most, so this means lost data.
+            # Zoom narrows windows over a calendar month silently; ours never are, so this means lost data.
             logger.warning("Zoom clamped recordings window %s..%s to start %s", *window, echoed)
         out += [b for r in page if (b := _bundle("recording", r, host))]
     return out, []

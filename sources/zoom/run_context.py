@@ -39,6 +39,7 @@ class RunStats:
         self._feature_parents: Dict[str, Dict[str, Set[Tuple[Any, ...]]]] = {}
         self._feature_messages: Dict[str, str] = {}
         self._answered: Set[str] = set()
+        self._said: Set[str] = set()
 
     def add_skip(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -72,6 +73,14 @@ class RunStats:
     def add_answered(self, resource: str) -> None:
         with self._lock:
             self._answered.add(resource)
+
+    def first_time(self, key: str) -> bool:
+        """True the first time `key` is asked about (a message said once per load, not once per step)."""
+        with self._lock:
+            if key in self._said:
+                return False
+            self._said.add(key)
+            return True
 
     @property
     def skipped(self) -> Dict[str, int]:

@@ -13,11 +13,17 @@ from typing import Optional, Tuple, Union
 
 DEFAULT_BASE_URL = "https://api.zoom.us/v2"
 DEFAULT_TOKEN_URL = "https://zoom.us/oauth/token"
-DEFAULT_START_DATE = "2026-01-01"
+# With no start date set, the first run backfills this many months before today (computed at run time):
+# Zoom keeps past meetings and their participants for a year (12702 beyond). Windows are calendar months,
+# counted as Zoom counts them (windows.py).
+DEFAULT_START_MONTHS_BACK = 12
+# Reports answer only for windows that start within the last six months (400/300 otherwise) ...
+REPORT_HORIZON_MONTHS = 6
+# ... counted from this many days ahead of our today: Zoom's "today" can be ahead of ours (its time zone, or
+# midnight passing during a run), and a window that starts a day too early fails whole.
+REPORT_HORIZON_MARGIN_DAYS = 2
 # Late recordings, transcripts and participant durations keep changing for a while after a meeting ends.
 DEFAULT_LAG_DAYS = 2
-# Zoom clamps a `from`/`to` range wider than a month silently, so windows never exceed this.
-MAX_WINDOW_DAYS = 30
 
 
 class Category(str, Enum):
@@ -33,7 +39,7 @@ class Window(str, Enum):
     """How an endpoint bounds the dates one request may ask for."""
 
     NONE = "none"
-    # `from`/`to` wider than a month is clamped silently (recordings).
+    # `from`/`to` wider than a calendar month is narrowed to `to − 1 month` silently (recordings).
     MONTH_CLAMPED = "month_clamped"
     # `from`/`to` wider than a month, or older than six months, is rejected with 400/300 (reports).
     MONTH_WITHIN_6_MONTHS = "month_within_6_months"
@@ -105,7 +111,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("meetings", "/users/{user_id}/meetings", _M, "meetings", 300, "id"),
         Endpoint("meeting", "/meetings/{meeting_id}", _L, primary_key="id"),
         Endpoint("past_meeting_instances", "/past_meetings/{meeting_id}/instances", _M, "meetings"),
-        Endpoint("past_meetings", "/past_meetings/{meeting_uuid}", _L, primary_key="uuid", cursor="start_time"),
+        Endpoint(
+            "past_meetings", "/past_meetings/{meeting_uuid}", _L, primary_key="uuid", cursor="start_time"
+        ),
         Endpoint(
             "meeting_participants",
             "/past_meetings/{meeting_uuid}/participants",
@@ -135,7 +143,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300, "id"),
         Endpoint("webinar", "/webinars/{webinar_id}", _L, primary_key="id"),
         Endpoint(
-            "past_webinars", "/past_webinars/{webinar_id}/instances", _L, "webinars", None, "uuid", cursor="start_time"
+            "past_webinars",
+            "/past_webinars/{webinar_id}/instances",
+            _L,
+            "webinars",
+            None,
+            "uuid",
+            cursor="start_time",
         ),
         Endpoint(
             "webinar_registrants",
@@ -146,7 +160,12 @@ ENDPOINTS: dict[str, Endpoint] = {
             ("webinar_id", "id"),
         ),
         Endpoint(
-            "webinar_panelists", "/webinars/{webinar_id}/panelists", _M, "panelists", None, ("webinar_id", "id")
+            "webinar_panelists",
+            "/webinars/{webinar_id}/panelists",
+            _M,
+            "panelists",
+            None,
+            ("webinar_id", "id"),
         ),
         Endpoint("webinar_polls", "/webinars/{webinar_id}/polls", _L, "polls", None, ("webinar_id", "id")),
         Endpoint(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Dict, Iterator, List, Optional
 
 import dlt
@@ -12,6 +13,7 @@ from .arrow_pages import participant_page
 from .instances import takes
 from .rows import normalize_times
 from .run_context import ZoomRun
+from .windows import report_horizon
 
 PARTICIPANT_RESOURCES = ("webinar_participants", "report_webinar_participants")
 
@@ -78,6 +80,10 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
     """
     if not takes(run, resource, bundle, "webinar_instance"):
         return
+    if resource == "report_webinar_participants" and bundle["start_time"].date() < report_horizon(
+        datetime.now(UTC).date()
+    ):
+        return  # Zoom keeps six months of reports (400/300 beyond); the run says so once
     keys = {"webinar_uuid": bundle["uuid"], "webinar_id": bundle["id"]}
     for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
         if resource in PARTICIPANT_RESOURCES:
