@@ -82,7 +82,7 @@ async def list_instances(request: web.Request, p: dict) -> dict:
 async def list_participants(request: web.Request, p: dict) -> dict:
     """Zoom returns nothing for a meeting with only one participant."""
     inst = need_instance(request, p["meetingId"])
-    rows = inst.participants if inst.persons >= 2 else []
+    rows = inst.served_participants() if inst.persons >= 2 else []
     return paginate(request, rows, "participants", 300)
 
 

@@ -162,6 +162,7 @@ class Dataset:
                     self._make_webinar(host, ui, w)
         self._make_channels(k.channels)
         self._apply_file_faults()
+        self._apply_bad_values()
         return self
 
     def _assign_webinar_licences(self) -> None:
@@ -187,6 +188,27 @@ class Dataset:
         n = min(int(self.knobs.polls_disabled_users or 0), len(active))
         for u in rng_for(self.seed, "polls_off").sample(active, n):
             u.polls_enabled = False
+
+    def _apply_bad_values(self) -> None:
+        """Serves malformed values (knob `bad_values`) in distinct participant rows of meeting instances with
+        two or more people and an active host, chosen from the seed. The clean row stays in
+        `inst.participants`; `inst.bad_values` holds what is served instead."""
+        if not self.knobs.bad_values:
+            return
+        rng = rng_for(self.seed, "bad_values")
+        rows = [
+            (inst, i)
+            for inst in self.instances.values()
+            if not inst.parent.is_webinar and inst.persons >= 2 and inst.parent.host.status == "active"
+            for i in range(len(inst.participants))
+        ]
+        rng.shuffle(rows)
+        for entry in self.knobs.bad_values:
+            for _ in range(entry["count"]):
+                if not rows:
+                    raise ValueError("bad_values: not enough participant rows to corrupt")
+                inst, i = rows.pop()
+                inst.bad_values[i] = {entry["field"]: entry["value"]}
 
     def _apply_file_faults(self) -> None:
         """Damages the TRANSCRIPT or CHAT file of `file_faults` recordings (distinct ones, from the seed).

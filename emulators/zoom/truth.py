@@ -65,6 +65,24 @@ def _pkeys(rows: list[dict], prefix: dict) -> list[dict]:
     return [{**prefix, "user_id": r["user_id"], "join_time": r["join_time"]} for r in rows]
 
 
+def _participants(inst: Instance, table: str, prefix: dict, rejected: list[dict]) -> list[dict]:
+    """Keys of the participant rows a connector can load; rows served with a malformed value
+    (knob `bad_values`) go to `rejected` instead, as {table_name, <parent key>, user_id, field, value}."""
+    served = inst.served_participants()
+    for i, bad in sorted(inst.bad_values.items()):
+        for name, value in bad.items():
+            rejected.append(
+                {
+                    "table_name": table,
+                    **prefix,
+                    "user_id": served[i]["user_id"],
+                    "field": name,
+                    "value": value,
+                }
+            )
+    return _pkeys([r for i, r in enumerate(inst.participants) if i not in inst.bad_values], prefix)
+
+
 def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) -> dict:
     """Args: frm/to limit time-bound tables to instances starting in [frm, to) (UTC dates)."""
     now = ds.now
@@ -80,6 +98,7 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
     transcripts: dict[str, str] = {}
     calls: list[dict] = []
     file_faults: dict[str, str] = {}
+    rejected: list[dict] = []
     t["users"] = [{"user_key": u.key} for u in ds.users]
     vanished = ds.vanished_meeting_ids()
 
@@ -100,7 +119,9 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             if reachable_instance(inst, now, reports):
                 t["past_meetings"].append({"uuid": u})
                 if inst.persons >= 2:
-                    t["meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
+                    t["meeting_participants"] += _participants(
+                        inst, "meeting_participants", {"meeting_uuid": u}, rejected
+                    )
                 if m.host.polls_enabled:  # polls off for the host: Zoom answers 400/4400
                     t["meeting_poll_results"] += [
                         {
@@ -111,7 +132,9 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
                     ]
             if reports and reportable(inst, now) and m.host.status == "active":
                 t["report_meetings"].append({"uuid": u})
-                t["report_meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
+                t["report_meeting_participants"] += _participants(
+                    inst, "report_meeting_participants", {"meeting_uuid": u}, rejected
+                )
             rec = inst.recording
             if rec is None or m.host.status != "active":
                 continue
@@ -180,4 +203,5 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
         "webinar_unlicensed_users": sorted(
             u.id for u in ds.users if u.id and u.status != "pending" and not u.webinar_licence
         ),
+        "rejected_rows": rejected,
     }
