@@ -124,6 +124,7 @@ class LoadSummary:
     skipped: Dict[str, int] = field(default_factory=dict)
     parents_without_feature: Dict[str, int] = field(default_factory=dict)
     features_missing: Dict[str, str] = field(default_factory=dict)
+    rejected: Dict[str, int] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
     load_infos: List[LoadInfo] = field(default_factory=list)
@@ -145,6 +146,9 @@ class LoadSummary:
         if self.parents_without_feature:
             out.append("Skipped for some parents (feature not enabled for them; the rest loaded):")
             out += [f"  {k}: {n}" for k, n in sorted(self.parents_without_feature.items())]
+        if self.rejected:
+            out.append("Set aside (a key, time or typed field Zoom sent could not be read):")
+            out += [f"  {t}: {n} row(s) in rejected_rows" for t, n in sorted(self.rejected.items())]
         if self.features_missing:
             out.append("Skipped (feature not available to this account or app):")
             out += [f"  {k}: {msg}" for k, msg in sorted(self.features_missing.items())]
@@ -256,6 +260,7 @@ def load_zoom(
     # a missing scope was warned when it happened; "every parent lacked the feature" is known only now
     for resource, message in sorted(stats.tables_without_feature.items()):
         logger.warning("%s skipped: %s", resource, message)
+    summary.rejected = stats.rejected
     summary.seconds = time.monotonic() - started
     return summary
 

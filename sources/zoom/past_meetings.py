@@ -10,6 +10,7 @@ from dlt.common.typing import TDataItem
 from .arrow_pages import participant_page
 from .instances import takes
 from .recordings import WEBINAR_TYPES
+from .rejects import screened
 from .rows import normalize_times
 from .run_context import ZoomRun
 
@@ -33,7 +34,8 @@ def iter_past_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         return
     detail = run.get_or_skip("past_meetings", "past_meetings", meeting_uuid=bundle["uuid"])
     if detail is not None:
-        yield normalize_times(dict(detail, uuid=detail.get("uuid") or bundle["uuid"]))
+        row = normalize_times(dict(detail, uuid=detail.get("uuid") or bundle["uuid"]))
+        yield from screened(run, "past_meetings", [row])
 
 
 def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -43,7 +45,7 @@ def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
     for page in run.pages_or_skip(
         "meeting_participants", "meeting_participants", meeting_uuid=bundle["uuid"]
     ):
-        yield participant_page(
+        yield from participant_page(
             run, "meeting_participants", page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
         )
 
@@ -54,9 +56,8 @@ def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
         return
     body = run.get_or_skip("meeting_poll_results", "meeting_poll_results", meeting_uuid=bundle["uuid"])
     if body:
-        yield poll_answer_rows(
-            body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
-        )
+        rows = poll_answer_rows(body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])
+        yield from screened(run, "meeting_poll_results", rows)
 
 
 def poll_answer_rows(respondents: List[Dict[str, Any]], **keys: Any) -> List[Dict[str, Any]]:

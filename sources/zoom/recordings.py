@@ -20,6 +20,7 @@ from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
 from .file_text import decode_file
 from .instances import takes
+from .rejects import screened
 from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
 from .run_context import ZoomRun
 
@@ -82,12 +83,6 @@ TABLES: Dict[str, Dict[str, Any]] = {
     ),
 }
 
-RECORDING_COLUMNS: TTableSchemaColumns = {
-    **timestamp_hints("start_time"),
-    **bigint_hints("id", "type", "duration", "total_size", "recording_count"),
-}
-
-
 def _mark(table: str, rows: Any) -> Any:
     return dlt.mark.with_hints(rows, dlt.mark.make_hints(**TABLES[table]), create_table_variant=True)
 
@@ -111,15 +106,16 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     files += [dict(f, is_participant_audio=True) for f in payload.get("participant_audio_files") or []]
     recording = {k: v for k, v in payload.items() if k not in ("recording_files", "participant_audio_files")}
     recording = normalize_times(recording)
-    recording["type"] = _int_or_none(recording.get("type"))  # a string in REST lists, an int elsewhere
     recording.pop("download_access_token", None)
-    yield recording
+    # `type` is a string in REST lists, an int elsewhere: rejects converts it to the pinned bigint
+    yield from screened(run, "recordings", [recording])
 
     file_rows = [
         dict(normalize_times(f), file_key=file_key(f, uuid), meeting_uuid=uuid, meeting_id=payload.get("id"))
         for f in files
     ]
-    yield _mark("recording_files", file_rows)
+    for item in screened(run, "recording_files", file_rows, TABLES["recording_files"]["primary_key"]):
+        yield item if not isinstance(item, list) else _mark("recording_files", item)
 
     token = payload.get("download_access_token")
     recording_start = parse_time(payload.get("start_time")) or bundle["start_time"]

@@ -226,6 +226,12 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+# Rows whose key, cursor or a typed field can't be read (sources/zoom/rejects.py). Keyed by the table and a
+# hash of the payload, so the same bad row seen on a re-run or in an overlapping window is stored once.
+REJECTED_ROWS_TABLE = "rejected_rows"
+REJECTED_ROWS_KEY: Tuple[str, ...] = ("table_name", "payload_hash")
+
+
 def endpoint(name: str) -> Endpoint:
     """Returns the endpoint facts for `name`, with a clear error for a typo."""
     try:
