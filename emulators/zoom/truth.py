@@ -3,6 +3,7 @@ warehouse tables (docs/CONTRACTS.md §1), plus cleaned transcripts and `calls` r
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from .api_reports import reportable
@@ -83,6 +84,26 @@ def _participants(inst: Instance, table: str, prefix: dict, rejected: list[dict]
     return _pkeys([r for i, r in enumerate(inst.participants) if i not in inst.bad_values], prefix)
 
 
+def _poll_answers(inst: Instance, uuid: str) -> list[dict]:
+    """One row per answer, in the order the API lists them. Zoom gives answers no id: `occurrence` numbers
+    answers that share name, email, poll, question and second (1, 2, ...), so none overwrites another."""
+    fields = ("name", "email", "polling_id", "question", "date_time")
+    seen: Counter[tuple] = Counter()
+    rows = []
+    for r in sorted(inst.poll_results, key=lambda r: r["respondent"]):
+        same = tuple(r[k] for k in fields)
+        seen[same] += 1
+        rows.append(
+            {
+                "meeting_uuid": uuid,
+                **{k: r[k] for k in fields},
+                "answer": r["answer"],
+                "occurrence": seen[same],
+            }
+        )
+    return rows
+
+
 def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) -> dict:
     """Args: frm/to limit time-bound tables to instances starting in [frm, to) (UTC dates)."""
     now = ds.now
@@ -123,13 +144,7 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
                         inst, "meeting_participants", {"meeting_uuid": u}, rejected
                     )
                 if m.host.polls_enabled:  # polls off for the host: Zoom answers 400/4400
-                    t["meeting_poll_results"] += [
-                        {
-                            "meeting_uuid": u,
-                            **{k: r[k] for k in ("name", "email", "polling_id", "question", "date_time")},
-                        }
-                        for r in inst.poll_results
-                    ]
+                    t["meeting_poll_results"] += _poll_answers(inst, u)
             if reports and reportable(inst, now) and m.host.status == "active":
                 t["report_meetings"].append({"uuid": u})
                 t["report_meeting_participants"] += _participants(

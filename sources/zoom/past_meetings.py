@@ -3,7 +3,8 @@ participants and poll results."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List
+from collections import Counter
+from typing import Any, Dict, Iterator, List, Tuple
 
 from dlt.common.typing import TDataItem
 
@@ -61,21 +62,27 @@ def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
 
 
 def poll_answer_rows(respondents: List[Dict[str, Any]], **keys: Any) -> List[Dict[str, Any]]:
-    """Flattens Zoom's poll results (respondent → question_details[]) to one row per answer."""
+    """Flattens Zoom's poll results (respondent → question_details[]) to one row per answer.
+
+    Zoom gives answers no id, so `occurrence` numbers the answers that share name, email, poll, question
+    and second (two guests called "iPhone" without email, answering at once): 1, 2, ... in Zoom's order.
+    """
     rows = []
+    seen: Counter[Tuple[Any, ...]] = Counter()
     for person in respondents:
         for detail in person.get("question_details") or []:
-            rows.append(
-                normalize_times(
-                    {
-                        **keys,
-                        "name": person.get("name") or "",
-                        "email": person.get("email") or "",
-                        "polling_id": detail.get("polling_id") or "",
-                        "question": detail.get("question") or "",
-                        "answer": detail.get("answer"),
-                        "date_time": detail.get("date_time") or "",
-                    }
-                )
+            row = normalize_times(
+                {
+                    **keys,
+                    "name": person.get("name") or "",
+                    "email": person.get("email") or "",
+                    "polling_id": detail.get("polling_id") or "",
+                    "question": detail.get("question") or "",
+                    "answer": detail.get("answer"),
+                    "date_time": detail.get("date_time") or "",
+                }
             )
+            same = (row["name"], row["email"], row["polling_id"], row["question"], repr(row["date_time"]))
+            seen[same] += 1
+            rows.append(dict(row, occurrence=seen[same]))
     return rows

@@ -129,7 +129,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             _M,
             "questions",
             None,
-            ("meeting_uuid", "name", "email", "polling_id", "question", "date_time"),
+            # one row per answer; Zoom gives answers no id, and two guests of the same name without email
+            # (or anonymous polls) can answer in the same second: `occurrence` numbers such twins 1, 2, ...
+            ("meeting_uuid", "name", "email", "polling_id", "question", "date_time", "occurrence"),
         ),
         # Webinars
         Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300, "id"),
