@@ -88,7 +88,14 @@ def test_cli_run_with_a_malformed_row_exits_0_and_prints_the_count(tmp_path) -> 
     with ZoomEmulator(
         seed=21, users=3, days_of_history=HISTORY_DAYS - 5, rate_limits=False, bad_values=BAD_JOIN_TIME
     ) as e:
-        args = [SCRIPT, "run", "--duckdb-path", str(tmp_path / "zoom_pipeline.duckdb"), "--start-date", _start()]
+        args = [
+            SCRIPT,
+            "run",
+            "--duckdb-path",
+            str(tmp_path / "zoom_pipeline.duckdb"),
+            "--start-date",
+            _start(),
+        ]
         args += ["--resources", "meeting_participants"]
         done = subprocess.run(args, env=cli_env(e, tmp_path), capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]

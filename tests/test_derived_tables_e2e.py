@@ -14,7 +14,14 @@ from emulators.zoom import ZoomEmulator
 from pipelines.tables import table_rows
 
 START = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
-DERIVED = ["recording_files", "transcripts", "transcript_segments", "caption_segments", "chat_messages", "calls"]
+DERIVED = [
+    "recording_files",
+    "transcripts",
+    "transcript_segments",
+    "caption_segments",
+    "chat_messages",
+    "calls",
+]
 # the column hints of `recordings` that used to be copied onto every table built from it
 RECORDING_ONLY = ["id", "type", "duration", "total_size", "recording_count"]
 CALL_COLUMNS = ["meeting_uuid", "ready", "has_transcript", "has_audio", "processing"]

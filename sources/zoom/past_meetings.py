@@ -68,7 +68,7 @@ def poll_answer_rows(respondents: List[Dict[str, Any]], **keys: Any) -> List[Dic
     and second (two guests called "iPhone" without email, answering at once): 1, 2, ... in Zoom's order.
     """
     rows = []
-    seen: Counter[Tuple[Any, ...]] = Counter()
+    seen: Counter[Tuple[str, ...]] = Counter()
     for person in respondents:
         for detail in person.get("question_details") or []:
             row = normalize_times(
@@ -82,7 +82,7 @@ def poll_answer_rows(respondents: List[Dict[str, Any]], **keys: Any) -> List[Dic
                     "date_time": detail.get("date_time") or "",
                 }
             )
-            same = (row["name"], row["email"], row["polling_id"], row["question"], repr(row["date_time"]))
+            same = tuple(repr(row[k]) for k in ("name", "email", "polling_id", "question", "date_time"))
             seen[same] += 1
             rows.append(dict(row, occurrence=seen[same]))
     return rows
