@@ -11,12 +11,16 @@ from typing import Any, Iterator, Tuple
 import pytest
 from test_cli_e2e import SCRIPT, cli_env
 from test_source_e2e import ZOOM_TABLES, assert_matches_truth
-from zoom_helpers import load, make_pipeline, warehouse_rows
+from zoom_helpers import RECORDING_TABLES, load, make_pipeline, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
 
 HISTORY_DAYS = 40
 BAD_JOIN_TIME = [{"rows": "meeting_participants", "field": "join_time", "value": "not-a-date"}]
+BAD_RECORDINGS = [
+    {"rows": "recordings", "field": "start_time", "value": "not-a-date"},
+    {"rows": "recordings", "field": "duration", "value": "n/a"},
+]
 BAD_DURATION = [{"rows": "meeting_participants", "field": "duration", "value": "twelve minutes"}]
 
 
@@ -68,6 +72,21 @@ def test_one_malformed_participant_row_lands_in_rejected_rows_and_the_rest_is_ex
     # a re-run sets the same rows aside again without duplicating them
     load(pipeline, emu, _start())
     assert len(rejected(pipeline)) == len(got)
+
+
+def test_malformed_recordings_are_set_aside_not_lost_silently(warehouse) -> None:
+    _, pipeline = warehouse
+    with ZoomEmulator(
+        seed=21, users=3, days_of_history=HISTORY_DAYS - 5, rate_limits=False, bad_values=BAD_RECORDINGS
+    ) as e:
+        summary = load(pipeline, e, _start(), resources=["recordings", "past_meetings"])
+        truth = e.truth()
+    assert_matches_truth(pipeline, truth, ["past_meetings", *RECORDING_TABLES])
+    cols = ["meeting_uuid", "ready", "has_transcript", "has_audio", "processing"]
+    assert sorted(warehouse_rows(pipeline, "calls", cols)) == sorted(truth_rows(truth, "calls", cols))
+    got = sorted((t, p["uuid"], reason.split(":")[0]) for t, reason, _, p in rejected(pipeline))
+    assert got == sorted(("recordings", r["uuid"], r["field"]) for r in truth["rejected_rows"])
+    assert summary.rejected == {"recordings": 2}
 
 
 def test_a_string_where_zoom_sends_an_int_never_retypes_the_column(tmp_path) -> None:

@@ -43,8 +43,9 @@ UNREADABLE_FAULTS = ("html_page", "truncated_vtt", "empty_file", "garbage_bytes"
 # Files that load after a repair (a stray byte replaced, NULs dropped): each also gets a file_errors row.
 REPAIRED_FAULTS = ("stray_byte", "nul_byte")
 # Rows the knob `bad_values` can corrupt: participant rows of meeting instances (served by
-# /past_meetings/{uuid}/participants and /report/meetings/{uuid}/participants).
-BAD_VALUE_ROWS = ("meeting_participants",)
+# /past_meetings/{uuid}/participants and /report/meetings/{uuid}/participants), and recordings (the
+# recording listings of /users/{userId}/recordings and /meetings/{uuid}/recordings).
+BAD_VALUE_ROWS = ("meeting_participants", "recordings")
 
 
 def default_now() -> datetime:

@@ -192,8 +192,8 @@ class Dataset:
 
     def _apply_bad_values(self) -> None:
         """Serves malformed values (knob `bad_values`) in distinct participant rows of meeting instances with
-        two or more people and an active host, chosen from the seed. The clean row stays in
-        `inst.participants`; `inst.bad_values` holds what is served instead."""
+        two or more people and an active host, or in recordings of active hosts, chosen from the seed. The
+        clean data stays; `inst.bad_values` / `inst.recording_bad_values` hold what is served instead."""
         if not self.knobs.bad_values:
             return
         rng = rng_for(self.seed, "bad_values")
@@ -203,9 +203,18 @@ class Dataset:
             if not inst.parent.is_webinar and inst.persons >= 2 and inst.parent.host.status == "active"
             for i in range(len(inst.participants))
         ]
+        recorded = [
+            i for i in self.instances.values() if i.recording is not None and i.parent.host.status == "active"
+        ]
         rng.shuffle(rows)
+        rng.shuffle(recorded)
         for entry in self.knobs.bad_values:
             for _ in range(entry["count"]):
+                if entry["rows"] == "recordings":
+                    if not recorded:
+                        raise ValueError("bad_values: not enough recordings to corrupt")
+                    recorded.pop().recording_bad_values[entry["field"]] = entry["value"]
+                    continue
                 if not rows:
                     raise ValueError("bad_values: not enough participant rows to corrupt")
                 inst, i = rows.pop()

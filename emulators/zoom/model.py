@@ -218,6 +218,8 @@ class Instance:
     absentees: list[dict] = field(default_factory=list)  # webinars
     # knob `bad_values`: participant row index -> {field: malformed value} served instead of the real one
     bad_values: dict[int, dict] = field(default_factory=dict)
+    # knob `bad_values` with rows "recordings": {field: malformed value} served in this recording's JSON
+    recording_bad_values: dict = field(default_factory=dict)
 
     @property
     def end(self) -> datetime:

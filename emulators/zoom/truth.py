@@ -53,11 +53,17 @@ def listed_meeting(m: Meeting, now: datetime) -> bool:
     return scheduled or previous
 
 
+def unplaceable(inst: Instance) -> bool:
+    """Whether the recording listing serves this instance with a malformed UUID or start time (knob
+    `bad_values`): a connector can't tell which meeting or window it belongs to, so none of it loads."""
+    return bool({"uuid", "start_time"} & set(inst.recording_bad_values))
+
+
 def reachable_instance(inst: Instance, now: datetime, reports: bool) -> bool:
     """Whether a connector learns this meeting instance's UUID and can read GET /past_meetings/{uuid}."""
     m = inst.parent
     via_instances = listed_meeting(m, now) and within_fifteen_months(inst.start, now)
-    via_recordings = inst.recording is not None and m.host.status == "active"
+    via_recordings = inst.recording is not None and m.host.status == "active" and not unplaceable(inst)
     via_reports = reports and reportable(inst, now) and m.host.status == "active"
     return (via_instances or via_recordings or via_reports) and not older_than_a_year(inst.start, now)
 
@@ -153,7 +159,12 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             rec = inst.recording
             if rec is None or m.host.status != "active":
                 continue
-            t["recordings"].append({"uuid": u})
+            for name, value in inst.recording_bad_values.items():
+                rejected.append({"table_name": "recordings", "uuid": u, "field": name, "value": value})
+            if unplaceable(inst):
+                continue
+            if not inst.recording_bad_values:
+                t["recordings"].append({"uuid": u})
             t["recording_files"] += [{"file_key": f.key(u)} for f in rec.files]
             for f in rec.files:
                 if f.fault:

@@ -134,8 +134,12 @@ def _resources(run: ZoomRun) -> Iterable[DltResource]:
 
     def child(fn: Any, parent: DltResource, name: str, key: Any = None, **hints: Any) -> DltResource:
         def transform(item: Any, meta: Any = None) -> Any:
-            if not _rejected(meta):  # a parent row set aside has no children to fetch
-                yield from fn(item)
+            if _rejected(meta):  # a parent row set aside has no children to fetch
+                return
+            if isinstance(item, dict) and item.get("kind") == instances.REJECTED:  # an unplaceable instance
+                yield from instances.rejected_bundle_items(run, name, item)
+                return
+            yield from fn(item)
 
         transform.__name__ = getattr(fn, "__name__", "transform")
         resource = dlt.transformer(

@@ -221,7 +221,7 @@ def call_row(
         "rep_email": payload.get("host_email") or host.get("email"),
         "host_id": bundle["host_id"],
         "call_date": bundle["start_time"],
-        "duration_minutes": payload.get("duration"),
+        "duration_minutes": _int_or_none(payload.get("duration")),
         "recording_start": parse_time(payload.get("start_time")),
         "audio_url": audio.get("download_url") if audio else None,
         "audio_file_id": audio.get("id") if audio else None,
