@@ -141,7 +141,7 @@ def _convert(name: str, value: Any, t: TDataType) -> Any:
             return None
         if isinstance(value, (str, datetime)):
             parsed = parse_time(value)
-            if parsed is not None and parsed.year >= 1:
+            if parsed is not None:
                 return parsed
         raise BadValue(f"{name}: not a timestamp: {_show(value)}")
     if t == "bigint":
