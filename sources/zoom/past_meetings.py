@@ -57,7 +57,9 @@ def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
         return
     body = run.get_or_skip("meeting_poll_results", "meeting_poll_results", meeting_uuid=bundle["uuid"])
     if body:
-        rows = poll_answer_rows(body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])
+        rows = poll_answer_rows(
+            body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
+        )
         yield from screened(run, "meeting_poll_results", rows)
 
 

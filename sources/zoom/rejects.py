@@ -74,7 +74,9 @@ def screen_rows(
     return good, rejected
 
 
-def screened(run: Any, table: str, rows: Sequence[Dict[str, Any]], key: Optional[Key] = None) -> List[TDataItems]:
+def screened(
+    run: Any, table: str, rows: Sequence[Dict[str, Any]], key: Optional[Key] = None
+) -> List[TDataItems]:
     """The items a resource yields for `rows`: the rows that load, then (if any) the rejected ones,
     marked for the `rejected_rows` table and counted in the run's stats."""
     good, rejected = screen_rows(table, rows, key)

@@ -25,6 +25,4 @@ def iter_report_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataI
     if not takes(run, resource, bundle, "report"):
         return
     for page in run.pages_or_skip(resource, resource, meeting_uuid=bundle["uuid"]):
-        yield from participant_page(
-            run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
-        )
+        yield from participant_page(run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])
