@@ -90,9 +90,10 @@ COLUMN_TYPES: Dict[str, Dict[str, TDataType]] = {
         "account_id": _S,
         "auto_delete_date": _T,
     },
+    # `id` (text) is not pinned: warehouses loaded before 2026-12 hold it as an always-NULL bigint (copied
+    # from `recordings`) with the ids in `id__v_text`, and a text hint there would fail every load.
     "recording_files": {
         "file_key": _S,
-        "id": _S,
         "meeting_uuid": _S,
         "meeting_id": _I,
         "file_type": _S,
