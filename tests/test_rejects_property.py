@@ -242,3 +242,51 @@ def test_junk_values_from_zoom_load_or_are_rejected_and_the_run_goes_on(
                 conn.close()
 
     check()
+
+
+RECORDING_FIELDS = {
+    "uuid": st.just("rec/uuid=="),
+    "id": ALLOWED["bigint"],
+    "host_id": ALLOWED["text"],
+    "topic": ALLOWED["text"],
+    "type": st.sampled_from(["1", "2", "8", 2]),
+    "start_time": zoom_times,
+    "duration": st.integers(0, 600),
+    "total_size": ALLOWED["bigint"],
+    "recording_count": st.integers(0, 10),
+    "recording_files": st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "id": ALLOWED["text"],
+                "file_type": st.sampled_from(["MP4", "M4A", "TIMELINE", "CSV", "SUMMARY"]),
+                "file_size": ALLOWED["bigint"],
+                "recording_start": zoom_times,
+                "recording_end": st.one_of(zoom_times, st.just("")),
+                "status": st.sampled_from(["completed", "processing"]),
+                "download_url": ALLOWED["text"],
+            },
+        ),
+        max_size=3,
+    ),
+}
+
+
+@PROPERTY
+@given(
+    st.fixed_dictionaries({}, optional={k: st.one_of(v, JUNK) for k, v in RECORDING_FIELDS.items()}),
+    st.data(),
+)
+def test_any_recording_payload_gives_rows_or_rejected_rows_never_an_error(payload, data) -> None:
+    from sources.zoom.recordings import iter_recordings
+
+    run = _run()
+    run.once(("users",), lambda: [])  # the host lookup reads the run's user listing
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    run.ranges["recordings"] = (start - timedelta(days=1), start + timedelta(days=1))
+    bundle = {"kind": "recording", "uuid": "rec/uuid==", "id": 1, "host_id": "h", "start_time": start}
+    bundle["payload"] = payload
+    for item in iter_recordings(run, bundle):
+        rows = item if isinstance(item, list) else item.data
+        for row in rows if isinstance(rows, list) else [rows]:
+            assert isinstance(row, dict)

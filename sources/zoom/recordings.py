@@ -20,9 +20,10 @@ from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
 from .file_text import decode_file
 from .instances import takes
-from .rejects import screened
+from .rejects import rejected_row, screened
 from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
 from .run_context import ZoomRun
+from .settings import REJECTED_ROWS_TABLE
 
 logger = logging.getLogger("sources.zoom")
 
@@ -83,6 +84,7 @@ TABLES: Dict[str, Dict[str, Any]] = {
     ),
 }
 
+
 def _mark(table: str, rows: Any) -> Any:
     return dlt.mark.with_hints(rows, dlt.mark.make_hints(**TABLES[table]), create_table_variant=True)
 
@@ -102,8 +104,21 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         return
     payload: Dict[str, Any] = bundle["payload"]
     uuid = bundle["uuid"]
-    files = [dict(f, is_participant_audio=False) for f in payload.get("recording_files") or []]
-    files += [dict(f, is_participant_audio=True) for f in payload.get("participant_audio_files") or []]
+    files: List[Dict[str, Any]] = []
+    junk: List[Dict[str, Any]] = []
+    for field, is_audio in (("recording_files", False), ("participant_audio_files", True)):
+        for f in _as_list(payload.get(field)):
+            if isinstance(f, dict):
+                files.append(dict(f, is_participant_audio=is_audio))
+            else:
+                junk.append(
+                    rejected_row(
+                        "recording_files", f"{field}: not a file object", {"meeting_uuid": uuid, field: f}, ()
+                    )
+                )
+    if junk:
+        run.reject("recording_files", len(junk), junk[0]["reason"])
+        yield dlt.mark.with_table_name(junk, REJECTED_ROWS_TABLE)
     recording = {k: v for k, v in payload.items() if k not in ("recording_files", "participant_audio_files")}
     recording = normalize_times(recording)
     recording.pop("download_access_token", None)
@@ -180,6 +195,10 @@ def _file_error(uuid: str, f: Dict[str, Any], kind: str, reason: str) -> Dict[st
 def _file_level(exc: ZoomError) -> bool:
     # A bad or missing file is recorded and the rest loads; auth failures and the daily cap stop the run.
     return isinstance(exc, (ZoomDownloadError, ZoomNotFound))
+
+
+def _as_list(value: Any) -> List[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _int_or_none(value: Any) -> Optional[int]:
