@@ -4,7 +4,7 @@ A row is set aside when a key field is missing, or a pinned field (column_types.
 times, counts) holds a value that can't be read as its type, or a value can't be stored at all (text
 with NUL or unpaired surrogates, an int beyond 64 bits, NaN). Values that convert without loss are
 converted ("12" → 12 for a bigint, 12 → "12" for text). The row lands in `rejected_rows` with the
-table, the reason, its key, and the payload as JSON text; every other row loads.
+table, the reason, its key, and the payload as JSON text (without credentials); every other row loads.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dlt.common.typing import TDataItems
 
 from .column_types import COLUMN_TYPES
 from .rows import parse_time
+from .sensitive import drop_sensitive
 from .settings import ENDPOINTS, REJECTED_ROWS_KEY, REJECTED_ROWS_TABLE, Key
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -105,7 +106,8 @@ def typed_row(row: Dict[str, Any], types: Dict[str, TDataType], key_fields: Sequ
 
 
 def rejected_row(table: str, reason: str, row: Dict[str, Any], key_fields: Sequence[str]) -> Dict[str, Any]:
-    payload = json.dumps(row, default=_json_default, sort_keys=True, ensure_ascii=True)
+    # credentials never reach storage, even in a row set aside (sensitive.py)
+    payload = json.dumps(drop_sensitive(row), default=_json_default, sort_keys=True, ensure_ascii=True)
     present = {k: row[k] for k in key_fields if row.get(k) is not None}
     return {
         "table_name": table,
