@@ -313,3 +313,16 @@ def test_any_url_like_text_is_scrubbed_without_error(text, scheme) -> None:
     assert "start_url" not in row
     if text.isalnum() or not text:
         assert "s3cret" not in row["name"]
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.one_of(JUNK, st.fixed_dictionaries({"user_id": ALLOWED["text"], "join_time": zoom_times})),
+        max_size=5,
+    )
+)
+def test_a_page_holding_nulls_or_strings_where_zoom_sends_objects_sets_them_aside(page) -> None:
+    items = participant_page(_run(), "meeting_participants", page, meeting_uuid="u==", meeting_id=5)
+    rejected = [r for item in items if not isinstance(item, (list, pa.Table)) for r in item.data]
+    assert len([p for p in page if not isinstance(p, dict)]) <= len(rejected)

@@ -39,7 +39,7 @@ from dlt.normalize.configuration import ItemsNormalizerConfiguration
 
 from .column_types import PARTICIPANT
 from .rejects import screened
-from .rows import normalize_times
+from .rows import row_of
 from .settings import ENDPOINTS
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def participant_page(
     """The items of one page of `resource`, times parsed and parent keys added: the rows that fit their
     types as an Arrow table when dlt will give it `_dlt_id` and `_dlt_load_id` and its shape is known
     (else as dicts), then any rows set aside for `rejected_rows` (see rejects)."""
-    rows = [dict(normalize_times(p), **parent_keys) for p in page]
+    rows = [row_of(p, **parent_keys) for p in page]
     items = screened(run, resource, rows)
     if not items or not isinstance(items[0], list) or not _dlt_columns_enabled(run):
         return items

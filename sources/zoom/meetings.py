@@ -8,7 +8,7 @@ import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
 from .rejects import screened
-from .rows import normalize_times
+from .rows import normalize_times, row_of
 from .run_context import ZoomRun
 
 
@@ -55,4 +55,4 @@ def _registration_enabled(meeting: Dict[str, Any]) -> bool:
 @dlt.defer
 def _meeting_children(run: ZoomRun, resource: str, endpoint: str, meeting_id: int) -> Iterator[TDataItems]:
     rows = run.list_all(resource, endpoint, meeting_id=meeting_id)
-    return iter(screened(run, resource, [dict(normalize_times(r), meeting_id=meeting_id) for r in rows]))
+    return iter(screened(run, resource, [row_of(r, meeting_id=meeting_id) for r in rows]))

@@ -50,7 +50,7 @@ class BadValue(ValueError):
 
 
 def screen_rows(
-    table: str, rows: Sequence[Dict[str, Any]], key: Optional[Key] = None
+    table: str, rows: Sequence[Any], key: Optional[Key] = None
 ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     """Splits `rows` of `table` into rows that load (pinned fields converted to their types) and
     `rejected_rows` rows.
@@ -68,6 +68,9 @@ def screen_rows(
     good: List[Dict[str, Any]] = []
     rejected: List[Dict[str, Any]] = []
     for row in rows:
+        if not isinstance(row, dict):
+            rejected.append(rejected_row(table, "not an object", {"value": row}, fields))
+            continue
         try:
             good.append(typed_row(row, types, fields))
         except BadValue as exc:
@@ -75,9 +78,7 @@ def screen_rows(
     return good, rejected
 
 
-def screened(
-    run: Any, table: str, rows: Sequence[Dict[str, Any]], key: Optional[Key] = None
-) -> List[TDataItems]:
+def screened(run: Any, table: str, rows: Sequence[Any], key: Optional[Key] = None) -> List[TDataItems]:
     """The items a resource yields for `rows`: the rows that load, then (if any) the rejected ones,
     marked for the `rejected_rows` table and counted in the run's stats."""
     good, rejected = screen_rows(table, rows, key)

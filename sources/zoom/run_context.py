@@ -233,6 +233,8 @@ class ZoomRun:
 
     def claim(self, space: str, key: Any) -> bool:
         """True the first time `key` is claimed in `space` during this run (dedupe across threads)."""
+        if not isinstance(key, (str, int, float, bool, tuple, type(None))):
+            key = repr(key)  # a list or an object where Zoom sends an id: still one claim per value
         with self._lock:
             seen = self._claimed.setdefault(space, set())
             if key in seen:

@@ -11,7 +11,7 @@ from dlt.common.typing import TDataItem, TDataItems
 from .arrow_pages import participant_page
 from .instances import takes
 from .rejects import screened
-from .rows import normalize_times
+from .rows import normalize_times, row_of
 from .run_context import ZoomRun
 
 PARTICIPANT_RESOURCES = ("webinar_participants", "report_webinar_participants")
@@ -58,7 +58,7 @@ def _registration_enabled(webinar: Dict[str, Any]) -> bool:
 @dlt.defer
 def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> Iterator[TDataItems]:
     rows = run.list_all(resource, resource, webinar_id=webinar_id)
-    return iter(screened(run, resource, [dict(normalize_times(r), webinar_id=webinar_id) for r in rows]))
+    return iter(screened(run, resource, [row_of(r, webinar_id=webinar_id) for r in rows]))
 
 
 def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -85,4 +85,4 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
         if resource in PARTICIPANT_RESOURCES:
             yield from participant_page(run, resource, page, **keys)
         else:
-            yield from screened(run, resource, [dict(normalize_times(r), **keys) for r in page])
+            yield from screened(run, resource, [row_of(r, **keys) for r in page])
