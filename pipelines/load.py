@@ -27,8 +27,10 @@ from sources.zoom.config_values import (
 from sources.zoom.credentials import TZoomCredentials
 from sources.zoom.instances import TIME_BOUND
 from sources.zoom.ratelimit import RateLimiter
+from sources.zoom.recordings import TABLES as RECORDING_TABLES
 from sources.zoom.rows import parse_time
 from sources.zoom.run_context import RunStats
+from sources.zoom.settings import REJECTED_ROWS_TABLE
 from sources.zoom.windows import after_windows
 
 logger = logging.getLogger("pipelines")
@@ -48,6 +50,23 @@ EXTRACT_DEFAULTS = {"workers": 96, "max_parallel_items": 256}
 def all_resources() -> List[str]:
     """Names of every table resource the source offers (hidden feeders excluded)."""
     return [name for name, r in _probe_source().resources.items() if r.selected]
+
+
+def resources_for(tables: Sequence[str], known: Sequence[str]) -> List[str]:
+    """The resources that build `tables` (names as `zoom-pipeline tables` lists them): a table built from
+    another selects what it is built from (`calls` → `recordings`; `rejected_rows` → every resource)."""
+    unknown = sorted(
+        t for t in set(tables) if t not in known and t not in RECORDING_TABLES and t != REJECTED_ROWS_TABLE
+    )
+    if unknown:
+        choices = [*known, *RECORDING_TABLES, REJECTED_ROWS_TABLE]
+        raise ValueError(
+            f"unknown resource(s) in --resources: {', '.join(unknown)}; choose from {', '.join(choices)}"
+        )
+    if REJECTED_ROWS_TABLE in tables:
+        return list(known)
+    wanted = {"recordings" if t in RECORDING_TABLES else t for t in tables}
+    return [r for r in known if r in wanted]
 
 
 def _probe_source() -> Any:
@@ -135,6 +154,7 @@ class LoadSummary:
     skipped: Dict[str, int] = field(default_factory=dict)
     parents_without_feature: Dict[str, int] = field(default_factory=dict)
     features_missing: Dict[str, str] = field(default_factory=dict)
+    rejected: Dict[str, int] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
     load_infos: List[LoadInfo] = field(default_factory=list)
@@ -156,6 +176,9 @@ class LoadSummary:
         if self.parents_without_feature:
             out.append("Skipped for some parents (feature not enabled for them; the rest loaded):")
             out += [f"  {k}: {n}" for k, n in sorted(self.parents_without_feature.items())]
+        if self.rejected:
+            out.append("Set aside (a key, time or typed field Zoom sent could not be read):")
+            out += [f"  {t}: {n} row(s) in rejected_rows" for t, n in sorted(self.rejected.items())]
         if self.features_missing:
             out.append("Skipped (feature not available to this account or app):")
             out += [f"  {k}: {msg}" for k, msg in sorted(self.features_missing.items())]
@@ -192,7 +215,7 @@ def load_zoom(
     Args:
         pipeline: the warehouse pipeline.
         client: the Zoom client (one per run, so its token and rate limiter are shared by every step).
-        resources: table names to load; all when None.
+        resources: table names to load (a derived table loads what it is built from); all when None.
         start_date: first run's backfill start, or with `end_date` a fixed range (no cursor moves).
         end_date: end of a fixed range.
         windows_per_run: month windows per step.
@@ -205,12 +228,7 @@ def load_zoom(
     summary = LoadSummary()
     windows_per_run = parse_windows_per_run(windows_per_run)
     known = all_resources()
-    selected = list(resources) if resources else known
-    unknown = sorted(set(selected) - set(known))
-    if unknown:
-        raise ValueError(
-            f"unknown resource(s) in --resources: {', '.join(unknown)}; choose from {', '.join(known)}"
-        )
+    selected = resources_for(resources, known) if resources else known
     time_bound = [r for r in selected if r in TIME_BOUND]
     entities = [r for r in selected if r not in TIME_BOUND]
     kwargs = dict(source_kwargs)
@@ -269,6 +287,7 @@ def load_zoom(
     # a missing scope was warned when it happened; "every parent lacked the feature" is known only now
     for resource, message in sorted(stats.tables_without_feature.items()):
         logger.warning("%s skipped: %s", resource, message)
+    summary.rejected = stats.rejected
     summary.seconds = time.monotonic() - started
     return summary
 

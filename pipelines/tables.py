@@ -6,7 +6,7 @@ from typing import Any, List
 
 from sources.zoom.instances import TIME_BOUND
 from sources.zoom.recordings import TABLES as RECORDING_TABLES
-from sources.zoom.settings import ENDPOINTS
+from sources.zoom.settings import ENDPOINTS, REJECTED_ROWS_KEY, REJECTED_ROWS_TABLE
 
 # Tables fed by a different endpoint than their own name, or built from files.
 _FROM = {
@@ -24,6 +24,8 @@ _FROM = {
     "calls": "recordings + files + transcript (no extra Zoom calls); the Kendo payload",
     "report_meetings": "GET /report/users/{userId}/meetings (month windows, last 6 months)",
     "channels": "GET /chat/users/{userId}/channels (deduplicated)",
+    REJECTED_ROWS_TABLE: "rows of any table whose key, time or typed field could not be read: table_name, reason, "
+    "row_key, payload (JSON), rejected_at",
 }
 
 
@@ -49,6 +51,9 @@ def table_rows() -> List[List[str]]:
         cursor = "start_time (window)" if name in TIME_BOUND or name in RECORDING_TABLES else "— (merge)"
         source = _FROM.get(name) or (f"GET {e.path}" if e else "")
         rows.append([f"`{name}`", _key(key), cursor, source])
+    rows.append(
+        [f"`{REJECTED_ROWS_TABLE}`", _key(REJECTED_ROWS_KEY), "— (merge)", _FROM[REJECTED_ROWS_TABLE]]
+    )
     return rows
 
 

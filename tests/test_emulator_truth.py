@@ -5,6 +5,7 @@ webinars and chat channels."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -107,8 +108,11 @@ def crawl(api: ZoomApi, today: date, days: int) -> dict:
         add("past_meetings", uuid=u)
         for p in api.walk(f"/past_meetings/{enc}/participants", "participants", page_size=2):
             add("meeting_participants", meeting_uuid=u, user_id=p["user_id"], join_time=p["join_time"])
+        alike: Counter[tuple] = Counter()  # answers alike but for the answer itself are numbered 1, 2, ...
         for q in api.json(f"/past_meetings/{enc}/polls")["questions"]:
             for d in q["question_details"]:
+                same = (q["name"], q["email"], d["polling_id"], d["question"], d["date_time"])
+                alike[same] += 1
                 add(
                     "meeting_poll_results",
                     meeting_uuid=u,
@@ -117,6 +121,8 @@ def crawl(api: ZoomApi, today: date, days: int) -> dict:
                     polling_id=d["polling_id"],
                     question=d["question"],
                     date_time=d["date_time"],
+                    answer=d["answer"],
+                    occurrence=alike[same],
                 )
 
     calls = []

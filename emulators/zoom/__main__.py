@@ -14,7 +14,15 @@ from .._server import free_port, serve_forever
 from .app import State, build_app
 from .config import Knobs
 
-SKIP = {"now", "plan_features", "qps_overrides", "file_faults", "webinar_licences", "missing_scopes"}
+SKIP = {
+    "now",
+    "plan_features",
+    "qps_overrides",
+    "file_faults",
+    "webinar_licences",
+    "missing_scopes",
+    "bad_values",
+}
 PARSERS = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes", "on")}
 
 
@@ -34,13 +42,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--webinar-licences", default=None, help="share of licensed users (0.25) or JSON list of ids/emails"
     )
+    p.add_argument(
+        "--bad-values",
+        default=None,
+        help='JSON, e.g. [{"rows": "meeting_participants", "field": "join_time", "value": "not-a-date"}]',
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     knobs = {k: v for k, v in vars(args).items() if v is not None and k != "port"}
-    for name in ("plan_features", "qps_overrides", "file_faults", "webinar_licences", "missing_scopes"):
+    for name in (
+        "plan_features",
+        "qps_overrides",
+        "file_faults",
+        "webinar_licences",
+        "missing_scopes",
+        "bad_values",
+    ):
         if name in knobs:
             knobs[name] = json.loads(knobs[name])
     port = args.port or free_port()

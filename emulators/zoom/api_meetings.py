@@ -82,21 +82,22 @@ async def list_instances(request: web.Request, p: dict) -> dict:
 async def list_participants(request: web.Request, p: dict) -> dict:
     """Zoom returns nothing for a meeting with only one participant."""
     inst = need_instance(request, p["meetingId"])
-    rows = inst.participants if inst.persons >= 2 else []
+    rows = inst.served_participants() if inst.persons >= 2 else []
     return paginate(request, rows, "participants", 300)
 
 
 def poll_results(inst: Instance) -> dict:
+    """Each respondent once, with their answers (two guests of the same name stay two respondents)."""
     by_person: dict[tuple, list] = {}
     for r in inst.poll_results:
-        by_person.setdefault((r["name"], r["email"]), []).append(
+        by_person.setdefault((r["respondent"], r["name"], r["email"]), []).append(
             {k: r[k] for k in ("question", "answer", "polling_id", "date_time")}
         )
     return {
         "id": inst.parent.id,
         "uuid": inst.uuid,
         "start_time": iso(inst.start),
-        "questions": [{"name": n, "email": e, "question_details": d} for (n, e), d in by_person.items()],
+        "questions": [{"name": n, "email": e, "question_details": d} for (_, n, e), d in by_person.items()],
     }
 
 

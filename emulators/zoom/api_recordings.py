@@ -48,7 +48,7 @@ def recording_json(
     d["recording_play_passcode"] = rec.password
     if with_audio_files and rec.audio_files:
         d["participant_audio_files"] = [f.to_json(base, inst.uuid, download_token) for f in rec.audio_files]
-    return d
+    return {**d, **inst.recording_bad_values}
 
 
 def _url_token(state) -> str | None:

@@ -104,7 +104,7 @@ async def meeting_participants(request: web.Request, p: dict) -> dict:
     need_feature(request, "reports")
     inst = need_instance(request, p["meetingId"])
     need_recent(request, inst)
-    rows = [report_participant(r) for r in inst.participants] if inst.persons >= 2 else []
+    rows = [report_participant(r) for r in inst.served_participants()] if inst.persons >= 2 else []
     return paginate(request, rows, "participants", 300)
 
 
@@ -123,7 +123,8 @@ async def webinar_participants(request: web.Request, p: dict) -> dict:
     need_feature(request, "webinars")
     inst = need_instance(request, p["webinarId"], webinar=True)
     need_recent(request, inst)
-    return paginate(request, [report_participant(r) for r in inst.participants], "participants", 300)
+    rows = [report_participant(r) for r in inst.served_participants()]
+    return paginate(request, rows, "participants", 300)
 
 
 async def daily(request: web.Request, p: dict) -> dict:

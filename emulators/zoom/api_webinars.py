@@ -81,7 +81,7 @@ async def list_absentees(request: web.Request, p: dict) -> dict:
 
 async def list_participants(request: web.Request, p: dict) -> dict:
     inst = _instance(request, p["webinarId"])
-    return paginate(request, inst.participants, "participants", 300)
+    return paginate(request, inst.served_participants(), "participants", 300)
 
 
 async def past_polls(request: web.Request, p: dict) -> dict:

@@ -42,6 +42,10 @@ FILE_FAULT_KINDS = TRANSCRIPT_FAULTS + CHAT_FAULTS
 UNREADABLE_FAULTS = ("html_page", "truncated_vtt", "empty_file", "garbage_bytes")
 # Files that load after a repair (a stray byte replaced, NULs dropped): each also gets a file_errors row.
 REPAIRED_FAULTS = ("stray_byte", "nul_byte")
+# Rows the knob `bad_values` can corrupt: participant rows of meeting instances (served by
+# /past_meetings/{uuid}/participants and /report/meetings/{uuid}/participants), and recordings (the
+# recording listings of /users/{userId}/recordings and /meetings/{uuid}/recordings).
+BAD_VALUE_ROWS = ("meeting_participants", "recordings")
 
 
 def default_now() -> datetime:
@@ -99,6 +103,9 @@ class Knobs:
     file_faults: dict = field(default_factory=dict)
     # scopes the app lacks (e.g. ["report:read:admin"]): their routes answer 400/4711 for every caller
     missing_scopes: list = field(default_factory=list)
+    # malformed values: [{"rows": "meeting_participants", "field": "join_time", "value": "not-a-date",
+    # "count": 1}]; each entry corrupts `field` of `count` rows (distinct, chosen from the seed)
+    bad_values: list = field(default_factory=list)
     # this many listed meetings answer 404/3001 on detail, registrants and polls (deleted mid-sync)
     vanish_meetings: int = 0
 
@@ -126,6 +133,14 @@ class Knobs:
             raise ValueError("webinar_licences must be a share between 0 and 1 or a list of user ids/emails")
         else:
             self.webinar_licences = float(self.webinar_licences)
+        self.bad_values = [dict(b) for b in self.bad_values or []]
+        for b in self.bad_values:
+            if b.get("rows") not in BAD_VALUE_ROWS or not isinstance(b.get("field"), str) or "value" not in b:
+                raise ValueError(
+                    f"bad_values entry {b!r}: needs rows in {list(BAD_VALUE_ROWS)}, field, value"
+                )
+            if not isinstance(b.setdefault("count", 1), int) or b["count"] < 1:
+                raise ValueError(f"bad_values entry {b!r}: count must be a positive integer")
 
     def copy(self) -> Knobs:
         return copy.deepcopy(self)
@@ -172,4 +187,5 @@ DATA_KNOBS = (
     "webinar_licences",
     "polls_disabled_users",
     "file_faults",
+    "bad_values",
 )

@@ -94,6 +94,7 @@ class Dataset:
         self._variant = 0
         self._forced_rejoin = False
         self._forced_alone = False
+        self._forced_poll_twins = False
         self._added = 0
         self._vanished: tuple[tuple[int, int] | None, set[int]] = (None, set())
 
@@ -162,6 +163,7 @@ class Dataset:
                     self._make_webinar(host, ui, w)
         self._make_channels(k.channels)
         self._apply_file_faults()
+        self._apply_bad_values()
         return self
 
     def _assign_webinar_licences(self) -> None:
@@ -187,6 +189,36 @@ class Dataset:
         n = min(int(self.knobs.polls_disabled_users or 0), len(active))
         for u in rng_for(self.seed, "polls_off").sample(active, n):
             u.polls_enabled = False
+
+    def _apply_bad_values(self) -> None:
+        """Serves malformed values (knob `bad_values`) in distinct participant rows of meeting instances with
+        two or more people and an active host, or in recordings of active hosts, chosen from the seed. The
+        clean data stays; `inst.bad_values` / `inst.recording_bad_values` hold what is served instead."""
+        if not self.knobs.bad_values:
+            return
+        rng = rng_for(self.seed, "bad_values")
+        rows = [
+            (inst, i)
+            for inst in self.instances.values()
+            if not inst.parent.is_webinar and inst.persons >= 2 and inst.parent.host.status == "active"
+            for i in range(len(inst.participants))
+        ]
+        recorded = [
+            i for i in self.instances.values() if i.recording is not None and i.parent.host.status == "active"
+        ]
+        rng.shuffle(rows)
+        rng.shuffle(recorded)
+        for entry in self.knobs.bad_values:
+            for _ in range(entry["count"]):
+                if entry["rows"] == "recordings":
+                    if not recorded:
+                        raise ValueError("bad_values: not enough recordings to corrupt")
+                    recorded.pop().recording_bad_values[entry["field"]] = entry["value"]
+                    continue
+                if not rows:
+                    raise ValueError("bad_values: not enough participant rows to corrupt")
+                inst, i = rows.pop()
+                inst.bad_values[i] = {entry["field"]: entry["value"]}
 
     def _apply_file_faults(self) -> None:
         """Damages the TRANSCRIPT or CHAT file of `file_faults` recordings (distinct ones, from the seed).
@@ -398,27 +430,45 @@ class Dataset:
         return inst
 
     def _poll_results(self, inst: Instance, rng: random.Random) -> list[dict]:
-        rows = []
+        """One row per answer, `respondent` numbering the people (Zoom lists each person once, with their
+        answers). Signed-in people and a guest without email vote; the first polled instance also gets two
+        guests with the same name and no email who answer in the same second (Zoom gives answers no id)."""
+        rows: list[dict] = []
         poll = inst.parent.polls[0]
+        seen: set[tuple] = set()
         voters = [r for r in inst.participants if r["user_email"]][:3]
-        seen = set()
+        voters += [r for r in inst.participants if not r["user_email"]][:1]
         for r in voters:
-            if r["user_email"] in seen:  # a rejoining person answers once
+            if (r["name"], r["user_email"]) in seen:  # a rejoining person answers once
                 continue
-            seen.add(r["user_email"])
+            seen.add((r["name"], r["user_email"]))
             for qi, q in enumerate(poll["questions"]):
                 t = inst.start + timedelta(minutes=5 + qi, seconds=rng.randint(0, 59))
                 rows.append(
-                    {
-                        "name": r["name"],
-                        "email": r["user_email"],
-                        "question": q["name"],
-                        "answer": rng.choice(q["answers"]),
-                        "polling_id": poll["id"],
-                        "date_time": iso(t),
-                    }
+                    self._answer(len(seen), r["name"], r["user_email"], poll, q, rng.choice(q["answers"]), t)
                 )
+        if not self._forced_poll_twins:
+            self._forced_poll_twins = True
+            twins = rng_for(self.seed, "poll_twins", inst.uuid)
+            q = poll["questions"][0]
+            t = inst.start + timedelta(minutes=9, seconds=twins.randint(0, 59))
+            for n in range(2):
+                rows.append(self._answer(len(seen) + 1 + n, "iPhone", "", poll, q, q["answers"][n], t))
         return rows
+
+    @staticmethod
+    def _answer(
+        respondent: int, name: str, email: str, poll: dict, q: dict, answer: str, t: datetime
+    ) -> dict:
+        return {
+            "respondent": respondent,
+            "name": name,
+            "email": email,
+            "question": q["name"],
+            "answer": answer,
+            "polling_id": poll["id"],
+            "date_time": iso(t),
+        }
 
     def _make_recording(self, inst: Instance, variant: str, rng: random.Random) -> Recording:
         k = self.knobs

@@ -216,10 +216,18 @@ class Instance:
     poll_results: list[dict] = field(default_factory=list)  # one row per answer
     qa: list[dict] = field(default_factory=list)
     absentees: list[dict] = field(default_factory=list)  # webinars
+    # knob `bad_values`: participant row index -> {field: malformed value} served instead of the real one
+    bad_values: dict[int, dict] = field(default_factory=dict)
+    # knob `bad_values` with rows "recordings": {field: malformed value} served in this recording's JSON
+    recording_bad_values: dict = field(default_factory=dict)
 
     @property
     def end(self) -> datetime:
         return self.start + timedelta(minutes=self.duration)
+
+    def served_participants(self) -> list[dict]:
+        """The participant rows as the API serves them: with any malformed values of `bad_values`."""
+        return [{**r, **self.bad_values.get(i, {})} for i, r in enumerate(self.participants)]
 
 
 @dataclass

@@ -3,6 +3,7 @@ warehouse tables (docs/CONTRACTS.md §1), plus cleaned transcripts and `calls` r
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from .api_reports import reportable
@@ -52,17 +53,61 @@ def listed_meeting(m: Meeting, now: datetime) -> bool:
     return scheduled or previous
 
 
+def unplaceable(inst: Instance) -> bool:
+    """Whether the recording listing serves this instance with a malformed UUID or start time (knob
+    `bad_values`): a connector can't tell which meeting or window it belongs to, so none of it loads."""
+    return bool({"uuid", "start_time"} & set(inst.recording_bad_values))
+
+
 def reachable_instance(inst: Instance, now: datetime, reports: bool) -> bool:
     """Whether a connector learns this meeting instance's UUID and can read GET /past_meetings/{uuid}."""
     m = inst.parent
     via_instances = listed_meeting(m, now) and within_fifteen_months(inst.start, now)
-    via_recordings = inst.recording is not None and m.host.status == "active"
+    via_recordings = inst.recording is not None and m.host.status == "active" and not unplaceable(inst)
     via_reports = reports and reportable(inst, now) and m.host.status == "active"
     return (via_instances or via_recordings or via_reports) and not older_than_a_year(inst.start, now)
 
 
 def _pkeys(rows: list[dict], prefix: dict) -> list[dict]:
     return [{**prefix, "user_id": r["user_id"], "join_time": r["join_time"]} for r in rows]
+
+
+def _participants(inst: Instance, table: str, prefix: dict, rejected: list[dict]) -> list[dict]:
+    """Keys of the participant rows a connector can load; rows served with a malformed value
+    (knob `bad_values`) go to `rejected` instead, as {table_name, <parent key>, user_id, field, value}."""
+    served = inst.served_participants()
+    for i, bad in sorted(inst.bad_values.items()):
+        for name, value in bad.items():
+            rejected.append(
+                {
+                    "table_name": table,
+                    **prefix,
+                    "user_id": served[i]["user_id"],
+                    "field": name,
+                    "value": value,
+                }
+            )
+    return _pkeys([r for i, r in enumerate(inst.participants) if i not in inst.bad_values], prefix)
+
+
+def _poll_answers(inst: Instance, uuid: str) -> list[dict]:
+    """One row per answer, in the order the API lists them. Zoom gives answers no id: `occurrence` numbers
+    answers that share name, email, poll, question and second (1, 2, ...), so none overwrites another."""
+    fields = ("name", "email", "polling_id", "question", "date_time")
+    seen: Counter[tuple] = Counter()
+    rows = []
+    for r in sorted(inst.poll_results, key=lambda r: r["respondent"]):
+        same = tuple(r[k] for k in fields)
+        seen[same] += 1
+        rows.append(
+            {
+                "meeting_uuid": uuid,
+                **{k: r[k] for k in fields},
+                "answer": r["answer"],
+                "occurrence": seen[same],
+            }
+        )
+    return rows
 
 
 def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) -> dict:
@@ -80,6 +125,7 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
     transcripts: dict[str, str] = {}
     calls: list[dict] = []
     file_faults: dict[str, str] = {}
+    rejected: list[dict] = []
     t["users"] = [{"user_key": u.key} for u in ds.users]
     vanished = ds.vanished_meeting_ids()
 
@@ -100,22 +146,25 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             if reachable_instance(inst, now, reports):
                 t["past_meetings"].append({"uuid": u})
                 if inst.persons >= 2:
-                    t["meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
+                    t["meeting_participants"] += _participants(
+                        inst, "meeting_participants", {"meeting_uuid": u}, rejected
+                    )
                 if m.host.polls_enabled:  # polls off for the host: Zoom answers 400/4400
-                    t["meeting_poll_results"] += [
-                        {
-                            "meeting_uuid": u,
-                            **{k: r[k] for k in ("name", "email", "polling_id", "question", "date_time")},
-                        }
-                        for r in inst.poll_results
-                    ]
+                    t["meeting_poll_results"] += _poll_answers(inst, u)
             if reports and reportable(inst, now) and m.host.status == "active":
                 t["report_meetings"].append({"uuid": u})
-                t["report_meeting_participants"] += _pkeys(inst.participants, {"meeting_uuid": u})
+                t["report_meeting_participants"] += _participants(
+                    inst, "report_meeting_participants", {"meeting_uuid": u}, rejected
+                )
             rec = inst.recording
             if rec is None or m.host.status != "active":
                 continue
-            t["recordings"].append({"uuid": u})
+            for name, value in inst.recording_bad_values.items():
+                rejected.append({"table_name": "recordings", "uuid": u, "field": name, "value": value})
+            if unplaceable(inst):
+                continue
+            if not inst.recording_bad_values:
+                t["recordings"].append({"uuid": u})
             t["recording_files"] += [{"file_key": f.key(u)} for f in rec.files]
             for f in rec.files:
                 if f.fault:
@@ -180,4 +229,5 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
         "webinar_unlicensed_users": sorted(
             u.id for u in ds.users if u.id and u.status != "pending" and not u.webinar_licence
         ),
+        "rejected_rows": rejected,
     }

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import Any, Dict, Iterable, Optional
 
 import dlt
+from dlt.extract.items import TableNameMeta
 from dlt.sources import DltResource
 
 from . import instances, meetings, past_meetings, recordings, reports, team_chat, users, webinars
 from .auth import ZoomAuth
 from .client import ZoomClient
+from .column_types import column_hints
 from .config_values import (
     SettingError,
     parse_date,
@@ -21,10 +23,10 @@ from .config_values import (
 )
 from .credentials import TZoomCredentials
 from .ratelimit import RateLimiter
-from .rows import timestamp_hints
+from .rejects import REJECTED_ROWS_HINTS
 from .run_context import RunStats, ZoomRun
 from .sensitive import drop_sensitive
-from .settings import ENDPOINTS
+from .settings import ENDPOINTS, REJECTED_ROWS_TABLE
 from .windows import default_start_date
 
 __all__ = ["zoom_source", "ZoomRun", "RunStats"]
@@ -115,23 +117,46 @@ def _scrubbed(item: Any) -> Any:
     return drop_sensitive(item) if isinstance(item, dict) else item  # Arrow pages hold no credentials
 
 
+def _tables(resource: DltResource, *variants: Dict[str, Any]) -> DltResource:
+    """Gives `resource` its pinned column types, and its side tables (`rejected_rows`, and any `variants`)
+    their own hints. The variants are made first: dlt starts a table variant from a copy of the
+    resource's hints, and the resource's columns must not become always-NULL columns of its side tables."""
+    for hints in (REJECTED_ROWS_HINTS, *variants):
+        resource.apply_hints(**hints, create_table_variant=True)
+    return resource.apply_hints(columns=column_hints(resource.name))
+
+
+def _rejected(meta: Any) -> bool:
+    return isinstance(meta, TableNameMeta) and meta.table_name == REJECTED_ROWS_TABLE
+
+
 def _resources(run: ZoomRun) -> Iterable[DltResource]:
     merge: Dict[str, Any] = {"write_disposition": "merge"}
 
     def entity(fn: Any, name: str, **hints: Any) -> DltResource:
-        return dlt.resource(fn, name=name, primary_key=_key(name), **merge, **hints)(run)
+        return _tables(dlt.resource(fn, name=name, primary_key=_key(name), **merge, **hints)(run))
 
     def child(fn: Any, parent: DltResource, name: str, key: Any = None, **hints: Any) -> DltResource:
-        return dlt.transformer(
-            fn, data_from=parent, name=name, primary_key=key or _key(name), **merge, **hints
-        )
+        def transform(item: Any, meta: Any = None) -> Any:
+            if _rejected(meta):  # a parent row set aside has no children to fetch
+                return
+            if isinstance(item, dict) and item.get("kind") == instances.REJECTED:  # an unplaceable instance
+                yield from instances.rejected_bundle_items(run, name, item)
+                return
+            yield from fn(item)
 
-    user_rows = entity(users.iter_users, "users", columns=timestamp_hints("created_at", "user_created_at"))
+        transform.__name__ = getattr(fn, "__name__", "transform")
+        resource = dlt.transformer(
+            transform, data_from=parent, name=name, primary_key=key or _key(name), **merge, **hints
+        )
+        return _tables(resource, *(recordings.TABLES.values() if name == "recordings" else ()))
+
+    user_rows = entity(users.iter_users, "users")
     meeting_refs = dlt.resource(meetings.iter_meeting_refs, name="meeting_refs", selected=False)(run)
     meeting_rows = child(lambda refs: meetings.iter_meeting_details(run, refs), meeting_refs, "meetings")
     webinar_refs = dlt.resource(webinars.iter_webinar_refs, name="webinar_refs", selected=False)(run)
     webinar_rows = child(lambda refs: webinars.iter_webinar_details(run, refs), webinar_refs, "webinars")
-    channel_rows = dlt.resource(team_chat.iter_channels, name="channels", primary_key="id", **merge)(run)
+    channel_rows = entity(team_chat.iter_channels, "channels")
     feed = dlt.resource(instances.iter_instances, name="instances", selected=False)(run)
 
     yield from (user_rows, meeting_refs, meeting_rows, webinar_refs, webinar_rows, channel_rows, feed)
@@ -149,13 +174,7 @@ def _resources(run: ZoomRun) -> Iterable[DltResource]:
     yield child(_bind(past_meetings.iter_past_meetings, run), feed, "past_meetings", **parallel)
     yield child(_bind(past_meetings.iter_meeting_participants, run), feed, "meeting_participants", **parallel)
     yield child(_bind(past_meetings.iter_meeting_poll_results, run), feed, "meeting_poll_results", **parallel)
-    yield child(
-        _bind(recordings.iter_recordings, run),
-        feed,
-        "recordings",
-        columns=recordings.RECORDING_COLUMNS,
-        **parallel,
-    )
+    yield child(_bind(recordings.iter_recordings, run), feed, "recordings", **parallel)
     yield child(_bind(reports.iter_report_meetings, run), feed, "report_meetings")
     yield child(_bind(reports.iter_report_participants, run), feed, "report_meeting_participants", **parallel)
     yield child(_bind(webinars.iter_past_webinars, run), feed, "past_webinars")

@@ -37,31 +37,23 @@ from dlt.common.configuration.specs import known_sections
 from dlt.common.typing import TDataItems
 from dlt.normalize.configuration import ItemsNormalizerConfiguration
 
-from .rows import normalize_times
+from .column_types import PARTICIPANT
+from .rejects import screened
+from .rows import row_of
 from .settings import ENDPOINTS
 
 logger = logging.getLogger(__name__)
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-# Past meeting/webinar participants (ZOOM_API.md §3.3, §3.4) and report participants (§3.7), per the
-# Meetings OpenAPI document; `duration` is in seconds.
-PARTICIPANT_TYPES: Dict[str, pa.DataType] = {
-    "id": pa.string(),
-    "participant_user_id": pa.string(),
-    "user_id": pa.string(),
-    "name": pa.string(),
-    "user_email": pa.string(),
-    "join_time": _TIMESTAMP,
-    "leave_time": _TIMESTAMP,
-    "duration": pa.int64(),
-    "failover": pa.bool_(),
-    "status": pa.string(),
-    "registrant_id": pa.string(),
-    "customer_key": pa.string(),
-    "bo_mtg_id": pa.string(),
-    "internal_user": pa.bool_(),
+# dlt's types of the participant fields (column_types.PARTICIPANT) as Arrow types.
+_ARROW_TYPES: Dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "bigint": pa.int64(),
+    "bool": pa.bool_(),
+    "timestamp": _TIMESTAMP,
 }
+PARTICIPANT_TYPES: Dict[str, pa.DataType] = {name: _ARROW_TYPES[t] for name, t in PARTICIPANT.items()}
 PARTICIPANT_SCHEMA = pa.schema([pa.field(name, t) for name, t in PARTICIPANT_TYPES.items()])
 
 # The Python type each Arrow type takes, checked exactly: pyarrow would turn 1.0 into an int64 where
@@ -78,15 +70,19 @@ _lock = threading.Lock()
 _ready: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
 
 
-def participant_page(run: Any, resource: str, page: List[Dict[str, Any]], **parent_keys: Any) -> TDataItems:
-    """One page of `resource` with times parsed and the parent keys added: an Arrow table when dlt
-    will give it `_dlt_id` and `_dlt_load_id` and its shape is known, else the dict rows."""
-    rows = [dict(normalize_times(p), **parent_keys) for p in page]
-    if not rows or not _dlt_columns_enabled(run):
-        return rows
+def participant_page(
+    run: Any, resource: str, page: List[Dict[str, Any]], **parent_keys: Any
+) -> List[TDataItems]:
+    """The items of one page of `resource`, times parsed and parent keys added: the rows that fit their
+    types as an Arrow table when dlt will give it `_dlt_id` and `_dlt_load_id` and its shape is known
+    (else as dicts), then any rows set aside for `rejected_rows` (see rejects)."""
+    rows = [row_of(p, **parent_keys) for p in page]
+    items = screened(run, resource, rows)
+    if not items or not isinstance(items[0], list) or not _dlt_columns_enabled(run):
+        return items
     key = ENDPOINTS[resource].primary_key or ()
-    table = participant_table(rows, list(parent_keys), (key,) if isinstance(key, str) else key)
-    return rows if table is None else table
+    table = participant_table(items[0], list(parent_keys), (key,) if isinstance(key, str) else key)
+    return items if table is None else [table, *items[1:]]
 
 
 def participant_table(

@@ -23,9 +23,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import dlt
 from dlt.common.typing import TDataItem
 
+from .rejects import rejected_row
 from .rows import parse_time
 from .run_context import ZoomRun
-from .settings import ENDPOINTS, Category
+from .settings import ENDPOINTS, REJECTED_ROWS_TABLE, Category
 from .windows import after_windows, iter_windows, report_horizon
 
 logger = logging.getLogger("sources.zoom")
@@ -103,7 +104,7 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     count = sum(len(q) for q in lanes.values())
     logger.info("instances: %d listings over %d windows for %d hosts", count, len(windows), len(hosts))
     for bundle in _run_listings(lanes):
-        if start <= bundle["start_time"] < end:
+        if bundle["kind"] == REJECTED or start <= bundle["start_time"] < end:
             yield bundle
     if not run.explicit_range:
         for resource, (_, resource_end) in ranges.items():
@@ -170,10 +171,26 @@ def _run_listings(lanes: Dict[Category, List[Listing]]) -> Iterator[Dict[str, An
                 future.cancel()
 
 
+# A listing record whose UUID or start time can't be read: the table it feeds sets it aside in
+# `rejected_rows` (see rejected_bundle_items) instead of it vanishing.
+REJECTED = "rejected"
+# the table each kind of listing record becomes
+_LISTING_TABLES = {
+    "recording": "recordings",
+    "report": "report_meetings",
+    "meeting_instance": "past_meetings",
+    "webinar_instance": "past_webinars",
+}
+
+
 def _bundle(kind: str, record: Dict[str, Any], host_id: str, **extra: Any) -> Optional[Dict[str, Any]]:
-    start_time = parse_time(record.get("start_time"))
-    if start_time is None or not record.get("uuid"):
-        return None
+    start_time = parse_time(record.get("start_time")) if isinstance(record.get("start_time"), str) else None
+    uuid = record.get("uuid")
+    if start_time is None or not isinstance(uuid, str) or not uuid:
+        reason = "uuid: missing or not text" if not isinstance(uuid, str) or not uuid else "start_time"
+        if reason == "start_time":
+            reason = f"start_time: not a timestamp: {record.get('start_time')!r}"[:120]
+        return {"kind": REJECTED, "table": _LISTING_TABLES[kind], "reason": reason, "payload": record}
     return {
         "kind": kind,
         "uuid": record["uuid"],
@@ -223,7 +240,7 @@ def _past_instances(
     for inst in run.list_all(resource, endpoint, **{id_param: parent["id"]}):
         record = dict(inst, id=parent["id"], topic=parent.get("topic"))
         bundle = _bundle(kind, record, host)
-        if bundle and start <= bundle["start_time"] < end:
+        if bundle and (bundle["kind"] == REJECTED or start <= bundle["start_time"] < end):
             out.append(bundle)
     return out, []
 
@@ -257,6 +274,16 @@ def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
         for webinar in run.user_webinars(host)
     ]
     return [], follow_ups
+
+
+def rejected_bundle_items(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> List[Any]:
+    """For a listing record that couldn't be placed (REJECTED), the `rejected_rows` item of the table it
+    feeds; nothing for other resources."""
+    if bundle["table"] != resource:
+        return []
+    row = rejected_row(resource, bundle["reason"], bundle["payload"], ("uuid",))
+    run.reject(resource, 1, bundle["reason"])
+    return [dlt.mark.with_table_name([row], REJECTED_ROWS_TABLE)]
 
 
 def takes(run: ZoomRun, resource: str, bundle: Dict[str, Any], *kinds: str) -> bool:

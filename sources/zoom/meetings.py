@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
-from .rows import normalize_times
+from .rejects import screened
+from .rows import normalize_times, row_of
 from .run_context import ZoomRun
 
 
@@ -30,11 +31,9 @@ def iter_meeting_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
 
 
 @dlt.defer
-def _meeting_detail(run: ZoomRun, ref: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def _meeting_detail(run: ZoomRun, ref: Dict[str, Any]) -> Iterator[TDataItems]:
     detail = run.get_or_skip("meetings", "meeting", meeting_id=ref["id"])
-    if detail is None:
-        return None
-    return normalize_times(detail)
+    return iter(screened(run, "meetings", [normalize_times(detail)] if detail is not None else []))
 
 
 def iter_meeting_children(
@@ -54,6 +53,6 @@ def _registration_enabled(meeting: Dict[str, Any]) -> bool:
 
 
 @dlt.defer
-def _meeting_children(run: ZoomRun, resource: str, endpoint: str, meeting_id: int) -> List[Dict[str, Any]]:
+def _meeting_children(run: ZoomRun, resource: str, endpoint: str, meeting_id: int) -> Iterator[TDataItems]:
     rows = run.list_all(resource, endpoint, meeting_id=meeting_id)
-    return [dict(normalize_times(r), meeting_id=meeting_id) for r in rows]
+    return iter(screened(run, resource, [row_of(r, meeting_id=meeting_id) for r in rows]))

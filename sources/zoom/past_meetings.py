@@ -3,13 +3,15 @@ participants and poll results."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List
+from collections import Counter
+from typing import Any, Dict, Iterator, List, Tuple
 
 from dlt.common.typing import TDataItem
 
 from .arrow_pages import participant_page
 from .instances import takes
 from .recordings import WEBINAR_TYPES
+from .rejects import screened
 from .rows import normalize_times
 from .run_context import ZoomRun
 
@@ -33,7 +35,8 @@ def iter_past_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         return
     detail = run.get_or_skip("past_meetings", "past_meetings", meeting_uuid=bundle["uuid"])
     if detail is not None:
-        yield normalize_times(dict(detail, uuid=detail.get("uuid") or bundle["uuid"]))
+        row = normalize_times(dict(detail, uuid=detail.get("uuid") or bundle["uuid"]))
+        yield from screened(run, "past_meetings", [row])
 
 
 def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -43,7 +46,7 @@ def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
     for page in run.pages_or_skip(
         "meeting_participants", "meeting_participants", meeting_uuid=bundle["uuid"]
     ):
-        yield participant_page(
+        yield from participant_page(
             run, "meeting_participants", page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
         )
 
@@ -54,27 +57,34 @@ def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
         return
     body = run.get_or_skip("meeting_poll_results", "meeting_poll_results", meeting_uuid=bundle["uuid"])
     if body:
-        yield poll_answer_rows(
+        rows = poll_answer_rows(
             body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
         )
+        yield from screened(run, "meeting_poll_results", rows)
 
 
 def poll_answer_rows(respondents: List[Dict[str, Any]], **keys: Any) -> List[Dict[str, Any]]:
-    """Flattens Zoom's poll results (respondent → question_details[]) to one row per answer."""
+    """Flattens Zoom's poll results (respondent → question_details[]) to one row per answer.
+
+    Zoom gives answers no id, so `occurrence` numbers the answers that share name, email, poll, question
+    and second (two guests called "iPhone" without email, answering at once): 1, 2, ... in Zoom's order.
+    """
     rows = []
+    seen: Counter[Tuple[str, ...]] = Counter()
     for person in respondents:
         for detail in person.get("question_details") or []:
-            rows.append(
-                normalize_times(
-                    {
-                        **keys,
-                        "name": person.get("name") or "",
-                        "email": person.get("email") or "",
-                        "polling_id": detail.get("polling_id") or "",
-                        "question": detail.get("question") or "",
-                        "answer": detail.get("answer"),
-                        "date_time": detail.get("date_time") or "",
-                    }
-                )
+            row = normalize_times(
+                {
+                    **keys,
+                    "name": person.get("name") or "",
+                    "email": person.get("email") or "",
+                    "polling_id": detail.get("polling_id") or "",
+                    "question": detail.get("question") or "",
+                    "answer": detail.get("answer"),
+                    "date_time": detail.get("date_time") or "",
+                }
             )
+            same = tuple(repr(row[k]) for k in ("name", "email", "polling_id", "question", "date_time"))
+            seen[same] += 1
+            rows.append(dict(row, occurrence=seen[same]))
     return rows

@@ -20,8 +20,10 @@ from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
 from .file_text import decode_file
 from .instances import takes
+from .rejects import rejected_row, screened
 from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
 from .run_context import ZoomRun
+from .settings import REJECTED_ROWS_TABLE
 
 logger = logging.getLogger("sources.zoom")
 
@@ -82,11 +84,6 @@ TABLES: Dict[str, Dict[str, Any]] = {
     ),
 }
 
-RECORDING_COLUMNS: TTableSchemaColumns = {
-    **timestamp_hints("start_time"),
-    **bigint_hints("id", "type", "duration", "total_size", "recording_count"),
-}
-
 
 def _mark(table: str, rows: Any) -> Any:
     return dlt.mark.with_hints(rows, dlt.mark.make_hints(**TABLES[table]), create_table_variant=True)
@@ -107,19 +104,33 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         return
     payload: Dict[str, Any] = bundle["payload"]
     uuid = bundle["uuid"]
-    files = [dict(f, is_participant_audio=False) for f in payload.get("recording_files") or []]
-    files += [dict(f, is_participant_audio=True) for f in payload.get("participant_audio_files") or []]
+    files: List[Dict[str, Any]] = []
+    junk: List[Dict[str, Any]] = []
+    for field, is_audio in (("recording_files", False), ("participant_audio_files", True)):
+        for f in _as_list(payload.get(field)):
+            if isinstance(f, dict):
+                files.append(dict(f, is_participant_audio=is_audio))
+            else:
+                junk.append(
+                    rejected_row(
+                        "recording_files", f"{field}: not a file object", {"meeting_uuid": uuid, field: f}, ()
+                    )
+                )
+    if junk:
+        run.reject("recording_files", len(junk), junk[0]["reason"])
+        yield dlt.mark.with_table_name(junk, REJECTED_ROWS_TABLE)
     recording = {k: v for k, v in payload.items() if k not in ("recording_files", "participant_audio_files")}
     recording = normalize_times(recording)
-    recording["type"] = _int_or_none(recording.get("type"))  # a string in REST lists, an int elsewhere
     recording.pop("download_access_token", None)
-    yield recording
+    # `type` is a string in REST lists, an int elsewhere: rejects converts it to the pinned bigint
+    yield from screened(run, "recordings", [recording])
 
     file_rows = [
         dict(normalize_times(f), file_key=file_key(f, uuid), meeting_uuid=uuid, meeting_id=payload.get("id"))
         for f in files
     ]
-    yield _mark("recording_files", file_rows)
+    for item in screened(run, "recording_files", file_rows, TABLES["recording_files"]["primary_key"]):
+        yield item if not isinstance(item, list) else _mark("recording_files", item)
 
     token = payload.get("download_access_token")
     recording_start = parse_time(payload.get("start_time")) or bundle["start_time"]
@@ -186,6 +197,10 @@ def _file_level(exc: ZoomError) -> bool:
     return isinstance(exc, (ZoomDownloadError, ZoomNotFound))
 
 
+def _as_list(value: Any) -> List[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def _int_or_none(value: Any) -> Optional[int]:
     try:
         return int(value)
@@ -225,7 +240,7 @@ def call_row(
         "rep_email": payload.get("host_email") or host.get("email"),
         "host_id": bundle["host_id"],
         "call_date": bundle["start_time"],
-        "duration_minutes": payload.get("duration"),
+        "duration_minutes": _int_or_none(payload.get("duration")),
         "recording_start": parse_time(payload.get("start_time")),
         "audio_url": audio.get("download_url") if audio else None,
         "audio_file_id": audio.get("id") if audio else None,

@@ -8,6 +8,7 @@ from dlt.common.typing import TDataItem
 
 from .arrow_pages import participant_page
 from .instances import takes
+from .rejects import screened
 from .rows import normalize_times
 from .run_context import ZoomRun
 
@@ -15,7 +16,7 @@ from .run_context import ZoomRun
 def iter_report_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     """Yields the report row of one instance; the listing already holds it, so no extra request."""
     if takes(run, "report_meetings", bundle, "report"):
-        yield normalize_times(bundle["payload"])
+        yield from screened(run, "report_meetings", [normalize_times(bundle["payload"])])
 
 
 def iter_report_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -24,4 +25,4 @@ def iter_report_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataI
     if not takes(run, resource, bundle, "report"):
         return
     for page in run.pages_or_skip(resource, resource, meeting_uuid=bundle["uuid"]):
-        yield participant_page(run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])
+        yield from participant_page(run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])

@@ -62,6 +62,12 @@ def normalize_times(record: Dict[str, Any], fields: Iterable[str] = TIME_FIELDS)
     return out
 
 
+def row_of(record: Any, **parent_keys: Any) -> Any:
+    """A listed record with its times parsed and its parent keys added. Anything but an object is passed on
+    as it is, for `rejects` to set aside (a list holding a null or a string where Zoom sends objects)."""
+    return dict(normalize_times(record), **parent_keys) if isinstance(record, dict) else record
+
+
 def timestamp_hints(*fields: str) -> TTableSchemaColumns:
     """Column hints that type the given fields as UTC timestamps even when the first rows carry nulls."""
     return {f: {"data_type": "timestamp", "nullable": True} for f in fields}

@@ -40,6 +40,17 @@ class RunStats:
         self._feature_messages: Dict[str, str] = {}
         self._answered: Set[str] = set()
         self._said: Set[str] = set()
+        self._rejected: Counter[str] = Counter()
+
+    def add_rejected(self, table: str, n: int) -> None:
+        with self._lock:
+            self._rejected[table] += n
+
+    @property
+    def rejected(self) -> Dict[str, int]:
+        """Rows set aside in `rejected_rows`, per table."""
+        with self._lock:
+            return dict(self._rejected)
 
     def add_skip(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -143,6 +154,7 @@ class ZoomRun:
         # shared with the caller, who reports skips after the run (and across the steps of one load)
         self.stats = stats if stats is not None else RunStats()
         self._warned: Set[str] = set()
+        self._rejects_warned: Set[str] = set()
         self._lock = threading.Lock()
         self._memo: Dict[Tuple[str, ...], Any] = {}
         self._memo_locks: Dict[Tuple[str, ...], threading.Lock] = {}
@@ -166,6 +178,16 @@ class ZoomRun:
             self._warned.add(resource)
         if self.stats.add_feature_missing(resource, message):
             logger.warning("%s skipped: %s", resource, message)
+
+    def reject(self, table: str, n: int, reason: str) -> None:
+        """Counts rows of `table` set aside in `rejected_rows`; warns once per table per run."""
+        if self.stats is not None:
+            self.stats.add_rejected(table, n)
+        with self._lock:
+            first = table not in self._rejects_warned
+            self._rejects_warned.add(table)
+        if first:
+            logger.warning("%s: row set aside in rejected_rows (%s)", table, reason)
 
     def feature_disabled(self, resource: str) -> bool:
         with self._lock:
@@ -220,6 +242,8 @@ class ZoomRun:
 
     def claim(self, space: str, key: Any) -> bool:
         """True the first time `key` is claimed in `space` during this run (dedupe across threads)."""
+        if not isinstance(key, (str, int, float, bool, tuple, type(None))):
+            key = repr(key)  # a list or an object where Zoom sends an id: still one claim per value
         with self._lock:
             seen = self._claimed.setdefault(space, set())
             if key in seen:

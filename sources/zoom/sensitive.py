@@ -69,7 +69,10 @@ def strip_url_tokens(url: str) -> str:
     Returns:
         The same URL when nothing needed stripping, else the URL rebuilt without those parameters.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL after all (e.g. "http://[" in a name): keep nothing after a "?"
+        return url.split("?", 1)[0]
     if not parts.query:
         return url
     pairs = parse_qsl(parts.query, keep_blank_values=True)

@@ -137,7 +137,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             _M,
             "questions",
             None,
-            ("meeting_uuid", "name", "email", "polling_id", "question", "date_time"),
+            # one row per answer; Zoom gives answers no id, and two guests of the same name without email
+            # (or anonymous polls) can answer in the same second: `occurrence` numbers such twins 1, 2, ...
+            ("meeting_uuid", "name", "email", "polling_id", "question", "date_time", "occurrence"),
         ),
         # Webinars
         Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300, "id"),
@@ -243,6 +245,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
     ]
 }
+
+
+# Rows whose key, cursor or a typed field can't be read (sources/zoom/rejects.py). Keyed by the table and a
+# hash of the payload, so the same bad row seen on a re-run or in an overlapping window is stored once.
+REJECTED_ROWS_TABLE = "rejected_rows"
+REJECTED_ROWS_KEY: Tuple[str, ...] = ("table_name", "payload_hash")
 
 
 def endpoint(name: str) -> Endpoint:

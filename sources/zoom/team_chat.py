@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List
+from typing import Iterator
 
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
+from .rejects import screened
 from .run_context import ZoomRun
 
 
@@ -19,9 +20,10 @@ def iter_channels(run: ZoomRun) -> Iterator[TDataItems]:
 
 
 @dlt.defer
-def _user_channels(run: ZoomRun, user_id: str) -> List[Dict[str, Any]]:
+def _user_channels(run: ZoomRun, user_id: str) -> Iterator[TDataItems]:
     rows = run.list_all("channels", "channels", user_id=user_id)
-    return [c for c in rows if run.claim("channels", c["id"])]
+    claimed = [c for c in rows if not isinstance(c, dict) or run.claim("channels", c.get("id"))]
+    return iter(screened(run, "channels", claimed))
 
 
 def iter_channel_members(run: ZoomRun, channels: TDataItems) -> Iterator[TDataItem]:
@@ -30,6 +32,12 @@ def iter_channel_members(run: ZoomRun, channels: TDataItems) -> Iterator[TDataIt
 
 
 @dlt.defer
-def _channel_members(run: ZoomRun, channel_id: str) -> List[Dict[str, Any]]:
+def _channel_members(run: ZoomRun, channel_id: str) -> Iterator[TDataItems]:
     rows = run.list_all("channel_members", "channel_members", channel_id=channel_id)
-    return [dict(m, channel_id=channel_id, member_id=m.get("member_id") or m.get("id")) for m in rows]
+    rows = [
+        dict(m, channel_id=channel_id, member_id=m.get("member_id") or m.get("id"))
+        if isinstance(m, dict)
+        else m
+        for m in rows
+    ]
+    return iter(screened(run, "channel_members", rows))

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from dlt.common.typing import TDataItems
 
+from .rejects import screened
 from .rows import normalize_times, user_key
 from .run_context import ZoomRun
 
@@ -17,8 +18,8 @@ def iter_users(run: ZoomRun) -> Iterator[TDataItems]:
         run: the run's shared context.
 
     Yields:
-        Pages of user rows.
+        Pages of user rows (and any rows set aside for `rejected_rows`).
     """
     rows = [dict(normalize_times(u), user_key=user_key(u)) for u in run.users()]
     for i in range(0, len(rows), 1000):
-        yield rows[i : i + 1000]
+        yield from screened(run, "users", rows[i : i + 1000])

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
 from .arrow_pages import participant_page
 from .instances import takes
-from .rows import normalize_times
+from .rejects import screened
+from .rows import normalize_times, row_of
 from .run_context import ZoomRun
 from .windows import report_horizon
 
@@ -38,9 +39,9 @@ def iter_webinar_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
 
 
 @dlt.defer
-def _webinar_detail(run: ZoomRun, webinar_id: int) -> Optional[Dict[str, Any]]:
+def _webinar_detail(run: ZoomRun, webinar_id: int) -> Iterator[TDataItems]:
     detail = run.get_or_skip("webinars", "webinar", webinar_id=webinar_id)
-    return normalize_times(detail) if detail is not None else None
+    return iter(screened(run, "webinars", [normalize_times(detail)] if detail is not None else []))
 
 
 def iter_webinar_children(run: ZoomRun, resource: str, webinar: TDataItem) -> Iterator[TDataItem]:
@@ -57,20 +58,21 @@ def _registration_enabled(webinar: Dict[str, Any]) -> bool:
 
 
 @dlt.defer
-def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> List[Dict[str, Any]]:
+def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> Iterator[TDataItems]:
     rows = run.list_all(resource, resource, webinar_id=webinar_id)
-    return [dict(normalize_times(r), webinar_id=webinar_id) for r in rows]
+    return iter(screened(run, resource, [row_of(r, webinar_id=webinar_id) for r in rows]))
 
 
 def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     if takes(run, "past_webinars", bundle, "webinar_instance"):
-        yield {
+        row = {
             "uuid": bundle["uuid"],
             "webinar_id": bundle["id"],
             "topic": bundle["payload"].get("topic"),
             "host_id": bundle["host_id"],
             "start_time": bundle["start_time"],
         }
+        yield from screened(run, "past_webinars", [row])
 
 
 def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -87,6 +89,6 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
     keys = {"webinar_uuid": bundle["uuid"], "webinar_id": bundle["id"]}
     for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
         if resource in PARTICIPANT_RESOURCES:
-            yield participant_page(run, resource, page, **keys)
+            yield from participant_page(run, resource, page, **keys)
         else:
-            yield [dict(normalize_times(r), **keys) for r in page]
+            yield from screened(run, resource, [row_of(r, **keys) for r in page])

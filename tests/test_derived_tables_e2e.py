@@ -1,0 +1,69 @@
+"""Tables built from recordings: selectable by their own names, and without columns copied from `recordings`."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+from typing import Any, Tuple
+
+import pytest
+from test_cli_e2e import SCRIPT, cli_env
+from zoom_helpers import load, make_pipeline, truth_rows, warehouse_rows
+
+from emulators.zoom import ZoomEmulator
+from pipelines.tables import table_rows
+
+START = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+DERIVED = [
+    "recording_files",
+    "transcripts",
+    "transcript_segments",
+    "caption_segments",
+    "chat_messages",
+    "calls",
+]
+# the column hints of `recordings` that used to be copied onto every table built from it
+RECORDING_ONLY = ["id", "type", "duration", "total_size", "recording_count"]
+CALL_COLUMNS = ["meeting_uuid", "ready", "has_transcript", "has_audio", "processing"]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request, tmp_path) -> Tuple[str, Any]:
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        dataset = request.getfixturevalue("postgres_dataset")
+        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
+    return "duckdb", make_pipeline("duckdb", tmp_path)
+
+
+def test_resources_calls_loads_what_calls_needs_and_no_copied_columns(warehouse) -> None:
+    _, pipeline = warehouse
+    with ZoomEmulator(seed=21, users=3, days_of_history=35, rate_limits=False) as emu:
+        load(pipeline, emu, START, resources=["calls"])
+        truth = emu.truth()
+    calls = sorted(warehouse_rows(pipeline, "calls", CALL_COLUMNS))
+    assert calls == sorted(truth_rows(truth, "calls", CALL_COLUMNS)) and calls
+
+    schema = pipeline.default_schema
+    for table in DERIVED:
+        columns = schema.get_table_columns(table)
+        for name in RECORDING_ONLY:
+            if name in columns:  # only where the table's own rows carry it (recording_files.id)
+                values = [v for (v,) in warehouse_rows(pipeline, table, [name]) if v is not None]
+                assert values, f"{table}.{name} is always NULL: a hint copied from recordings"
+    assert schema.get_table_columns("recording_files")["id"]["data_type"] == "text"
+
+
+def test_every_table_that_tables_lists_is_a_valid_resources_name(tmp_path) -> None:
+    names = [row[0].strip("`") for row in table_rows()]
+    assert "calls" in names and "rejected_rows" in names
+    with ZoomEmulator(seed=21, users=2, days_of_history=10, rate_limits=False) as emu:
+        args = [SCRIPT, "run", "--duckdb-path", str(tmp_path / "zoom_pipeline.duckdb"), "--start-date", START]
+        done = subprocess.run(
+            [*args, "--resources", ",".join(names)],
+            env=cli_env(emu, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
