@@ -85,7 +85,16 @@ class _PostgresLock:
     def try_acquire(self, me: dict[str, Any]) -> Optional[str]:
         import psycopg2
 
-        conn = psycopg2.connect(self.url, application_name=f"{APP_NAME_PREFIX} {me['host']} {me['pid']}"[:63])
+        conn = psycopg2.connect(
+            self.url,
+            application_name=f"{APP_NAME_PREFIX} {me['host']} {me['pid']}"[:63],
+            # the lock lives as long as this idle session: keepalives notice a dead peer instead of a
+            # half-open connection keeping (or silently losing) it
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+        )
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
