@@ -43,6 +43,7 @@ from .auth import ZoomAuth
 from .errors import (
     INVALID_TOKEN_CODE,
     SCOPE_CODES,
+    ZoomAuthError,
     ZoomConfigError,
     ZoomDailyLimitReached,
     ZoomDownloadError,
@@ -333,7 +334,9 @@ class ZoomClient:
             try:
                 resp = self._send(None, "download", url, None, auth=auth, stream=True)
             except ZoomError as exc:
-                if isinstance(exc, ZoomDownloadError):
+                # a bad file is the file's problem; a refused token, a wrong setting or the daily cap is
+                # the run's, and must stop it rather than be filed as a per-file error (losing the file)
+                if isinstance(exc, (ZoomDownloadError, ZoomAuthError, ZoomConfigError, ZoomDailyLimitReached)):
                     raise
                 raise ZoomDownloadError(
                     f"download of {safe_url(url)} failed: {exc.message}",
