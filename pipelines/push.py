@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -46,6 +47,8 @@ class PushReport:
             out.append(f"  refused by Kendo: {uuid}: {message}")
         for uuid, message in list(self.summary.pending.items())[:20]:
             out.append(f"  pending (retried next run): {uuid}: {message}")
+        for reason, n in Counter(self.summary.not_attempted.values()).items():
+            out.append(f"  not attempted (pending for the next run): {n} call(s): {reason}")
         for uuid, message in list(self.summary.uncertain.items())[:20]:
             out.append(f"  uncertain (Kendo may hold it; not re-posted): {uuid}: {message}")
         left = self.unfinished()

@@ -200,7 +200,8 @@ def test_kendo_down_exits_3_with_calls_pending_then_sends_each_once(world: World
     down = world.cli("push")
     assert down.returncode == 3, down.stderr[-3000:]
     assert f"Calls not sent: {len(ready)} pending" in down.stdout
-    assert set(world.ledger().values()) == {"pending"}
+    assert set(world.ledger().values()) == {"pending"}  # the calls tried; the rest were never claimed
+    assert "Kendo kept failing" in down.stdout  # one outage stops the push, not one back-off per call
     assert world.received() == []
 
     world.kendo.configure(rate_5xx=0.0)
@@ -224,3 +225,15 @@ def test_a_429_storm_pauses_every_sender_at_once() -> None:
         # per-call clocks meet a 3 s storm 3 times per sender (12 at concurrency 4); one shared pause
         # lets one request through per Retry-After: 3, and never more than the 4 senders
         assert stats["status"].get("429", 0) <= 4
+
+
+def test_a_wrong_kendo_key_is_one_line_and_sends_nothing(world: World) -> None:
+    load(world)
+    world.extra_env["DESTINATION__KENDO__API_KEY"] = "not-the-key"
+    done = world.cli("push")
+    assert done.returncode == 1
+    assert "ERROR" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert_one_clean_line(done.stderr, "zoom-pipeline: ")
+    assert "destination.kendo.api_key" in done.stderr.strip().splitlines()[-1]
+    assert "not-the-key" not in done.stdout + done.stderr
+    assert world.received() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from kendo_helpers import (
 
 import emulators.kendo.fixtures
 from destinations.kendo import KendoAuthError, PushSummary, push_calls
+from destinations.kendo.errors import KendoEndpointError
 from emulators._server import BackgroundServer
 from emulators.kendo import KendoEmulator
 
@@ -272,8 +274,8 @@ def test_a_time_budget_leaves_the_rest_pending_for_the_next_run(
     rows = [call_row(i) for i in range(1, 9)]
     warehouse.load(rows)
     kendo_emulator.configure(latency_ms=700)
-    first = push(warehouse, kendo_emulator, concurrency=1, max_seconds=1.0)
-    assert 1 <= len(first.sent) < len(rows)
+    first = push(warehouse, kendo_emulator, concurrency=1, max_seconds=1.0)  # 8 × 0.7 s do not fit
+    assert first.not_attempted and len(first.sent) < len(rows)
     assert set(first.not_attempted) == {r["meeting_uuid"] for r in rows} - set(first.sent)
     assert first.unfinished()["pending"] == len(rows) - len(first.sent)
     kendo_emulator.configure(latency_ms=0)
@@ -285,16 +287,34 @@ def test_a_time_budget_leaves_the_rest_pending_for_the_next_run(
 def test_a_stop_signal_lets_the_posts_in_flight_finish_and_starts_no_more(
     warehouse: Warehouse, kendo_emulator: KendoEmulator
 ) -> None:
-    import threading
-
     rows = [call_row(i) for i in range(1, 13)]
     warehouse.load(rows)
-    kendo_emulator.configure(latency_ms=400)
+    kendo_emulator.configure(latency_ms=1000)
     stop = threading.Event()
-    threading.Timer(0.6, stop.set).start()
+
+    def stop_at_the_first_post() -> None:  # like Ctrl-C while the first POSTs are in flight
+        while kendo_emulator.stats()["requests"] == 0:
+            time.sleep(0.01)
+        stop.set()
+
+    threading.Thread(target=stop_at_the_first_post, daemon=True).start()
     summary = push(warehouse, kendo_emulator, concurrency=2, stop=stop)
     sent = set(summary.sent)
     assert sent and len(sent) < len(rows)
     assert set(received_uuids(kendo_emulator.received())) == sent  # what went out was answered and recorded
     assert {u for u, e in warehouse.ledger().items() if e["status"] == "sent"} == sent
-    assert set(summary.not_attempted) == {r["meeting_uuid"] for r in rows} - sent
+    # the rest were never posted: not attempted, or claimed and released as pending before their POST
+    assert set(summary.not_attempted) | set(summary.pending) == {r["meeting_uuid"] for r in rows} - sent
+    assert all("interrupted" in why for why in [*summary.not_attempted.values(), *summary.pending.values()])
+
+
+def test_a_wrong_ingest_url_stops_the_push_and_fails_no_call(
+    warehouse: Warehouse, kendo_emulator: KendoEmulator
+) -> None:
+    rows = [call_row(i) for i in range(1, 6)]
+    warehouse.load(rows)
+    with pytest.raises(KendoEndpointError, match="destination.kendo.ingest_url"):
+        push(warehouse, kendo_emulator, ingest_url=kendo_emulator.ingest_url.replace("ingest", "ingst"))
+    assert {e["status"] for e in warehouse.ledger().values()} <= {"pending"}  # none marked failed
+    summary = push(warehouse, kendo_emulator)  # the URL fixed: every call goes
+    assert sorted(summary.sent) == sorted(r["meeting_uuid"] for r in rows)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from .errors import KendoAuthError, KendoConfigError
+from .errors import KendoAuthError, KendoConfigError, KendoEndpointError
 from .payload import TPayload, redact_text
 from .settings import (
     DEFAULT_BACKOFF_SECONDS,
@@ -32,6 +32,7 @@ from .settings import (
     REQUEST_TIMEOUT_SECONDS,
 )
 
+BODY_REFUSED = (400, 413, 422)  # Kendo refused this call's body; other 4xx mean the URL is wrong
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection: nothing is sent before it, so it is safe to retry
 
 logger = logging.getLogger(__name__)
@@ -109,12 +110,23 @@ class PushGate:
         self.stop = stop or threading.Event()
         self._paused_until = 0.0
         self._closed: str | None = None
+        self._failures_in_a_row = 0
         self._lock = threading.Lock()
 
     def pause(self, seconds: float) -> None:
         """Holds every sender for `seconds` (a longer pause already set wins)."""
         with self._lock:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def failed(self) -> int:
+        """Counts a 5xx or connection failure; returns how many came in a row, across every sender."""
+        with self._lock:
+            self._failures_in_a_row += 1
+            return self._failures_in_a_row
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failures_in_a_row = 0
 
     def close(self, reason: str) -> None:
         """No sender starts another request in this push."""
@@ -230,6 +242,7 @@ class KendoClient:
         self.max_attempts = max(1, max_attempts)
         self.backoff_seconds = backoff_seconds
         self.timeout = timeout
+        self.pool_size = max(pool_size, 1)
         self._auth = _ApiKeyAuth(api_key)
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
@@ -246,8 +259,16 @@ class KendoClient:
         base = min(self.backoff_seconds * (2 ** (attempt - 1)), MAX_BACKOFF_SECONDS)
         return float(base * random.uniform(0.5, 1.5))
 
+    def _trip_if_down(self, problem: str) -> None:
+        """Kendo down for everyone (more failures in a row than one call's tries plus the senders):
+        no sender starts another request, so an outage costs one call's back-off, not every call's."""
+        in_a_row = self.gate.failed()
+        if in_a_row >= self.max_attempts + self.pool_size:
+            self.gate.close(f"Kendo kept failing ({problem}, {in_a_row} times in a row)")
+
     def post_call(self, payload: TPayload) -> PostResult:
-        """POSTs one call. Raises KendoAuthError on 401/403; otherwise returns the outcome."""
+        """POSTs one call. Raises KendoAuthError on 401/403 and KendoEndpointError when the URL is not the
+        Push API; otherwise returns the outcome."""
         last_problem = "not attempted"
         for attempt in range(1, self.max_attempts + 1):
             stop_reason = self.gate.wait_turn()
@@ -267,9 +288,11 @@ class KendoClient:
                     )
                 last_problem = f"connection error: {type(exc).__name__}"
                 wait = self._backoff(attempt)
+                self._trip_if_down(last_problem)
             else:
                 status = response.status_code
                 if status in (200, 201):
+                    self.gate.succeeded()
                     call_id = None
                     try:
                         call_id = response.json().get("callId")
@@ -291,10 +314,14 @@ class KendoClient:
                     wait = (
                         retry_after if (status == 429 and retry_after is not None) else self._backoff(attempt)
                     )
-                else:  # 400 and other 4xx: the body is wrong, retrying would not help
+                    if status != 429:  # a 429 says how long to wait; a 5xx says Kendo is failing
+                        self._trip_if_down(last_problem)
+                elif status in BODY_REFUSED:  # the body is wrong: retrying would not help
                     return PostResult(
                         "failed", message=f"HTTP {status}: {_error_message(response)}", attempts=attempt
                     )
+                else:  # 404, 405, ...: not the Push API at all, so no call is to blame
+                    raise KendoEndpointError(status)
             if attempt < self.max_attempts:
                 logger.info("Kendo: %s; every sender waits %.1f s", last_problem, wait)
                 self.gate.pause(wait)  # one pause for the whole push, not one per call

@@ -89,9 +89,13 @@ def push_to_kendo(
         raise DestinationTerminalException(
             "stale Kendo push package from an interrupted push; run push_calls() again (it discards it)"
         )
+    standalone = session is None
     if session is None:
         session = _standalone_session()
     session.push_rows(session.client(api_key, ingest_url), rows)
+    # push_calls raises a refused key itself, after the run (no dlt job traceback); alone, dlt reports it
+    if standalone and session.fatal_error is not None:
+        raise session.fatal_error
 
 
 def kendo_destination(

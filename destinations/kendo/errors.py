@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dlt.common.destination.exceptions import DestinationTerminalException
 
-from .settings import API_KEY_ENV, API_KEY_SETTING
+from .settings import API_KEY_ENV, API_KEY_SETTING, INGEST_URL_SETTING
 
 
 class KendoError(Exception):
@@ -39,3 +39,19 @@ class KendoAuthError(KendoError, DestinationTerminalException):
     @classmethod
     def missing(cls) -> KendoAuthError:
         return cls(0)
+
+
+class KendoEndpointError(KendoConfigError, DestinationTerminalException):
+    """The ingest URL answers as if it were not the Push API (404, 405, ...): every call would fail the
+    same way, so the push stops and leaves them pending instead of marking each one failed."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        super().__init__(
+            f"Kendo's ingest URL answered HTTP {status}: check {INGEST_URL_SETTING}"
+            " (environment variable DESTINATION__KENDO__INGEST_URL); the push stopped and no call was"
+            " marked failed"
+        )
+
+    def __reduce__(self) -> tuple[type[KendoEndpointError], tuple[int]]:
+        return (type(self), (self.status,))

@@ -322,11 +322,11 @@ def _run_push_pipeline(
         calls = dlt.resource(rows, name=CALLS_TABLE, write_disposition="append", columns=columns)
         push_pipeline.run(calls)
     except PipelineStepFailed as exc:
-        if session.auth_error is not None:
-            raise KendoAuthError(session.auth_error.status) from None
+        if session.fatal_error is not None:
+            raise session.fatal_error from None
         raise KendoError(f"the Kendo push pipeline failed at the {exc.step} step: {exc.exception}") from exc
     finally:
         _discard_pending(push_pipeline)
         warehouse_pipeline.activate()
-    if session.auth_error is not None:
-        raise KendoAuthError(session.auth_error.status)
+    if session.fatal_error is not None:
+        raise session.fatal_error

@@ -22,7 +22,7 @@ from typing import Any
 
 from .client import KendoClient, PushGate, RatePacer
 from .decide import decide
-from .errors import KendoAuthError
+from .errors import KendoAuthError, KendoEndpointError
 from .ledger import Ledger
 from .payload import build_payload, payload_hash, redact_text
 from .settings import (
@@ -82,7 +82,8 @@ class PushSession:
         self.resend_uncertain = resend_uncertain
         self.audio_url_fn = audio_url_fn
         self.summary = summary or PushSummary()
-        self.auth_error: KendoAuthError | None = None
+        # a refused key or a wrong ingest URL: every call would fail alike, so the push stops
+        self.fatal_error: KendoAuthError | KendoEndpointError | None = None
         self._clients: dict[tuple[str, str], KendoClient] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="kendo-push")
@@ -114,12 +115,10 @@ class PushSession:
             client.close()
 
     def push_rows(self, client: KendoClient, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Pushes rows `concurrency` at a time; raises KendoAuthError if Kendo refused the key."""
+        """Pushes rows `concurrency` at a time; a refused key or a wrong URL is kept in `fatal_error`."""
         futures = [self._executor.submit(self.push_call, client, row) for row in rows]
         for future in futures:
             future.result()  # unexpected errors (e.g. the ledger database) surface to dlt
-        if self.auth_error is not None:
-            raise self.auth_error
 
     def push_call(self, client: KendoClient, row: Mapping[str, Any]) -> None:
         """Pushes one call if this push wins its claim, keeping the ledger in step with what Kendo has seen."""
@@ -149,10 +148,11 @@ class PushSession:
             return
         try:
             result = client.post_call(payload)
-        except KendoAuthError as exc:
-            self.auth_error = exc
-            self.gate.close("Kendo rejected the API key")
-            self._leave_pending(meeting_uuid, f"HTTP {exc.status}: Kendo rejected the API key")
+        except (KendoAuthError, KendoEndpointError) as exc:
+            self.fatal_error = self.fatal_error or exc
+            what = "Kendo rejected the API key" if isinstance(exc, KendoAuthError) else "wrong ingest URL"
+            self.gate.close(what)
+            self._leave_pending(meeting_uuid, f"HTTP {exc.status}: {what}")
             return
         except BaseException:
             # unexpected: the request may have gone out, so never leave it to be posted blindly
