@@ -10,9 +10,8 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, NoReturn, Optional
 
-from .errors import friendly_error
 from .interrupt import EXIT_INTERRUPTED, Interrupted, StopOnSignal
 
 EXIT_OK, EXIT_ERROR, EXIT_UNFINISHED, EXIT_LOCKED = 0, 1, 3, 75
@@ -24,11 +23,42 @@ def _csv(value: str) -> List[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _dataset(value: str) -> str:
+    from .sql import DATASET_NAME
+
+    if not DATASET_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a dataset name: use letters, digits and _ (e.g. zoom)")
+    return value
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            number = None
+        if number is None or number <= 0:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number above 0")
+        return number
+
+    return parse
+
+
+def _date(value: str) -> str:
+    from sources.zoom.config_values import SettingError, parse_date
+
+    try:
+        parse_date(value, "date")
+    except SettingError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD (UTC)") from None
+    return value
+
+
 def _warehouse_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--destination", choices=("duckdb", "postgres"), default="duckdb", help="warehouse (default duckdb)"
     )
-    p.add_argument("--dataset", default="zoom", help="dataset / schema name (default zoom)")
+    p.add_argument("--dataset", type=_dataset, default="zoom", help="dataset / schema name (default zoom)")
     p.add_argument(
         "--duckdb-path", default="./zoom_pipeline.duckdb", help="DuckDB file (default ./zoom_pipeline.duckdb)"
     )
@@ -46,8 +76,8 @@ def _lock_args(p: argparse.ArgumentParser) -> None:
 
 
 def _push_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--since", help="push only calls on or after this date (YYYY-MM-DD)")
-    p.add_argument("--until", help="push only calls before this date (YYYY-MM-DD)")
+    p.add_argument("--since", type=_date, help="push only calls on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, help="push only calls before this date (YYYY-MM-DD)")
     p.add_argument(
         "--rep-email", type=_csv, default=None, help="comma-separated rep emails (Kendo team members)"
     )
@@ -62,18 +92,26 @@ def _push_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="re-post calls whose earlier POST got no answer (Kendo may hold them: check Kendo first)",
     )
-    p.add_argument("--concurrency", type=int, default=None, help="parallel pushes (default 4)")
-    p.add_argument("--rate", type=float, default=None, help="Kendo requests per second (default 5)")
+    p.add_argument("--concurrency", type=_positive(int), default=None, help="parallel pushes (default 4)")
+    p.add_argument("--rate", type=_positive(float), default=None, help="Kendo requests per second (default 5)")
     p.add_argument(
         "--max-seconds",
-        type=float,
+        type=_positive(float),
         default=None,
         help="time budget of the push; what is left then stays pending for the next run",
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line and exit 1, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("zoom-pipeline").strip()
+        self.exit(EXIT_ERROR, f"zoom-pipeline: {command + ': ' if command else ''}{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoom-pipeline", description=__doc__)
+    parser = _Parser(prog="zoom-pipeline", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show stack traces and debug logs")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -114,15 +152,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    # signals first: a Ctrl-C while dlt is still importing must not print a KeyboardInterrupt traceback
+    with StopOnSignal() as stopper:
+        args = build_parser().parse_args(argv)
+        args.stop = stopper.event
+        _configure_logging(args.debug)
+        return _run_command(args, stopper)
+
+
+def _configure_logging(debug: bool) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
+        level=logging.DEBUG if debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not args.debug:
+    if not debug:
         for noisy in ("dlt", "urllib3", "aiohttp", "sources.zoom.client"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _run_command(args: argparse.Namespace, stopper: StopOnSignal) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": cmd_run,
         "push": cmd_push,
@@ -132,28 +181,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     }
     from .run_lock import LockHeld
 
-    with StopOnSignal() as stopper:
-        args.stop = stopper.event
-        try:
-            code = commands[args.command](args)
-        except (KeyboardInterrupt, Interrupted):
+    try:
+        code = commands[args.command](args)
+    except (KeyboardInterrupt, Interrupted):
+        stopper.say_interrupted()
+        return EXIT_INTERRUPTED
+    except LockHeld as exc:
+        print(f"zoom-pipeline: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except Exception as exc:  # one clear line, unless --debug
+        if stopper.event.is_set():  # whatever broke, it broke because the run was stopped
             stopper.say_interrupted()
             return EXIT_INTERRUPTED
-        except LockHeld as exc:
-            print(f"zoom-pipeline: {exc}", file=sys.stderr)
-            return EXIT_LOCKED
-        except Exception as exc:  # one clear line, unless --debug
-            if stopper.event.is_set():  # whatever broke, it broke because the run was stopped
-                stopper.say_interrupted()
-                return EXIT_INTERRUPTED
-            if args.debug:
-                raise
-            print(f"zoom-pipeline: {friendly_error(exc)}", file=sys.stderr)
-            return EXIT_ERROR
-        if stopper.event.is_set():
-            stopper.say_interrupted()
-            return EXIT_INTERRUPTED
-        return code
+        if args.debug:
+            raise
+        from .errors import friendly_error
+
+        print(f"zoom-pipeline: {friendly_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    if stopper.event.is_set():
+        stopper.say_interrupted()
+        return EXIT_INTERRUPTED
+    return code
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -92,7 +92,8 @@ def make_pipeline(
 ) -> Pipeline:
     """Builds the warehouse pipeline: DuckDB (a local file) or Postgres (credentials the dlt way)."""
     if destination == "duckdb":
-        dest: Any = dlt.destinations.duckdb(duckdb_path)
+        # absolute: dlt would resolve a relative path against the dir the pipeline first ran in, not this one
+        dest: Any = dlt.destinations.duckdb(os.path.abspath(duckdb_path))
     elif destination == "postgres":
         dest = dlt.destinations.postgres()
     else:

@@ -22,7 +22,7 @@ SANDBOX = {
     "allow_community_extensions": False,
     "lock_configuration": True,
 }
-_DATASET = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+DATASET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # what --dataset takes, for every command
 
 
 class SqlError(Exception):
@@ -47,7 +47,7 @@ def run_sql(path: str, dataset: str, query: Optional[str]) -> int:
     Raises:
         SqlError: a bad dataset name, a missing file or dataset, or a query DuckDB refused.
     """
-    if not _DATASET.fullmatch(dataset):
+    if not DATASET_NAME.fullmatch(dataset):
         raise SqlError(f"--dataset {dataset!r} is not a dataset name: use letters, digits and _ (e.g. zoom)")
     if not Path(path).is_file():
         raise SqlError(f"no DuckDB file at {path} (set --duckdb-path; zoom-pipeline sql is DuckDB only)")
