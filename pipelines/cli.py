@@ -1,4 +1,4 @@
-"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), demo, tables.
+"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), report, demo, tables.
 
 Exit codes: 0 done; 3 finished, with calls left pending, failed or uncertain; 75 another run holds the
 lock; 130 interrupted; 1 error.
@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, default=8, help="generated users")
     _lock_args(demo)
 
+    report = sub.add_parser("report", help="write the offline HTML report (charts) from the analyst views")
+    _warehouse_args(report)
+    report.add_argument("--out", default="zoom_report.html", help="HTML file (default zoom_report.html)")
+
     sub.add_parser("tables", help="list the tables, their keys, cursors and Zoom endpoints")
 
     sql = sub.add_parser("sql", help="run SQL on the DuckDB file (reads queries from stdin without one)")
@@ -127,6 +131,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "run": cmd_run,
         "push": cmd_push,
         "demo": cmd_demo,
+        "report": cmd_report,
         "tables": cmd_tables,
         "sql": cmd_sql,
     }
@@ -178,6 +183,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             **kwargs,
         )
         print("\n".join(summary.lines()))
+        from .analyst.views import create_views
+
+        print(f"Analyst views: {', '.join(create_views(pipeline))} (docs/ANALYST.md)")
         if args.push_kendo:
             return _push(pipeline, args, client=client)
         return EXIT_OK
@@ -219,6 +227,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(out_dir=args.dir, users=args.users, stop=args.stop, wait_lock=args.wait_lock)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .analyst.report import write_report
+    from .analyst.views import create_views
+    from .load import make_pipeline
+    from .run_lock import RunLock
+
+    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
+    with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
+        create_views(pipeline)  # the views of this version, even on a dataset an older one loaded
+        print(f"Report: {write_report(pipeline, args.out)}")
+    return EXIT_OK
 
 
 def cmd_tables(args: argparse.Namespace) -> int:

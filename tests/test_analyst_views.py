@@ -1,0 +1,212 @@
+"""The analyst views on DuckDB and Postgres: their figures equal ones computed from the emulator's truth,
+both engines answer identically, and the views create on any dataset. Also: staging is emptied."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Callable, Dict, Iterator, List, Tuple
+
+import analyst_expected as expected
+import pytest
+from zoom_helpers import load, make_client
+
+from emulators.kendo import KendoEmulator
+from emulators.zoom import ZoomEmulator
+from pipelines.analyst.view_sql import VIEWS
+from pipelines.analyst.views import create_views
+from pipelines.load import make_pipeline
+from pipelines.push import push_from_config
+
+HISTORY_DAYS = 40
+START = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
+# what the push records about itself: when it ran and the ids Kendo handed out (they differ per push)
+PUSH_OWN_FACTS = {"kendo_call_id", "first_attempt_at", "last_attempt_at", "sent_at"}
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[ZoomEmulator]:
+    with ZoomEmulator(seed=17, users=3, days_of_history=HISTORY_DAYS - 4, rate_limits=False) as e:
+        yield e
+
+
+def _load(
+    engine: str, emu: ZoomEmulator, root: Any, postgres_url: str | None, mp: pytest.MonkeyPatch
+) -> Tuple[Any, List[dict]]:
+    """Loads the emulator into `engine`, creates the views as `zoom-pipeline run` does, then pushes to a
+    Kendo that refuses the first call (400), so the views see sent, failed and not-ready calls."""
+    dataset = "zoom"
+    if engine == "postgres":
+        assert postgres_url
+        # stays set for the module (`mp`): every later read resolves the credentials again
+        mp.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_url)
+        dataset = f"t_an_{uuidlib.uuid4().hex[:10]}"
+    pipeline = make_pipeline(
+        engine,
+        dataset,
+        str(root / "zoom_pipeline.duckdb"),
+        pipeline_name=f"analyst_{engine}",
+        pipelines_dir=str(root / "pipelines"),
+        progress=None,
+    )
+    client = make_client(emu)
+    load(pipeline, emu, START, client=client)
+    create_views(pipeline)
+    with KendoEmulator(fail_next=[400]) as kendo:
+        push_from_config(
+            pipeline,
+            api_key=kendo.api_key,
+            ingest_url=kendo.ingest_url,
+            client=client,
+            concurrency=1,  # the first call in push order is the one refused, on both engines
+            rate_per_second=200,
+        )
+        received = kendo.received()
+    return pipeline, received
+
+
+@pytest.fixture(scope="module")
+def loads(emu, tmp_path_factory) -> Iterator[Callable[[str, str | None], Tuple[Any, List[dict]]]]:
+    """One load per engine for the whole module (the account does not change between tests)."""
+    cache: Dict[str, Tuple[Any, List[dict]]] = {}
+    mp = pytest.MonkeyPatch()
+
+    def get(engine: str, postgres_url: str | None = None) -> Tuple[Any, List[dict]]:
+        if engine not in cache:
+            cache[engine] = _load(engine, emu, tmp_path_factory.mktemp(engine), postgres_url, mp)
+        return cache[engine]
+
+    yield get
+    if "postgres" in cache:
+        pipeline = cache["postgres"][0]
+        with pipeline.sql_client() as c:
+            for name in (pipeline.dataset_name, f"{pipeline.dataset_name}_staging"):
+                c.execute_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    mp.undo()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request, loads) -> Tuple[Any, List[dict]]:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return loads(request.param, url)
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def view_rows(pipeline: Any, view: str) -> List[Dict[str, Any]]:
+    with pipeline.sql_client() as c:
+        with c.execute_query(f"SELECT * FROM {c.make_qualified_table_name(view)}") as cur:
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, map(_norm, row), strict=True)) for row in cur.fetchall()]
+
+
+def _pick(row: dict, keys: Any) -> dict:
+    return {k: row[k] for k in keys}
+
+
+def test_views_match_figures_computed_from_the_emulator_truth(emu, warehouse) -> None:
+    pipeline, received = warehouse
+    truth = emu.truth()
+
+    # merged sessions: one row per person per instance, rejoins merged
+    want_sessions = expected.attendee_sessions(emu, truth)
+    got_sessions = {
+        (r["meeting_uuid"], r["person_key"]): r for r in view_rows(pipeline, "v_attendee_sessions")
+    }
+    assert set(got_sessions) == set(want_sessions)
+    assert any(s["sessions"] > 1 for s in want_sessions.values()), "the account must hold a rejoin"
+    assert {s["attendee_type"] for s in want_sessions.values()} == {"internal", "guest"}
+    for key, want in want_sessions.items():
+        assert _pick(got_sessions[key], want) == want, key
+
+    # attendees per instance, and the rest of v_meeting_attendance
+    want_att = expected.meeting_attendance(emu, truth)
+    got_att = {r["meeting_uuid"]: r for r in view_rows(pipeline, "v_meeting_attendance")}
+    assert set(got_att) == set(want_att)
+    assert any(a["attendees"] == 0 for a in want_att.values()), "a one-person meeting lists no participants"
+    for uuid, want in want_att.items():
+        assert _pick(got_att[uuid], want) == want, uuid
+
+    # talk per speaker, cues without a speaker as (unknown)
+    want_talk = expected.talk_time(emu, truth)
+    got_talk = {(r["meeting_uuid"], r["speaker"]): r for r in view_rows(pipeline, "v_talk_time")}
+    assert any(speaker == "(unknown)" for _, speaker in want_talk)
+    assert set(got_talk) == set(want_talk)
+    for key, want in want_talk.items():
+        assert _pick(got_talk[key], want) == want, key
+
+    # weekly counts
+    want_weekly = expected.host_weekly(want_att)
+    got_weekly = {(r["host_email"], r["week_start"]): r for r in view_rows(pipeline, "v_host_weekly")}
+    assert set(got_weekly) == set(want_weekly)
+    for key, want in want_weekly.items():
+        assert _pick(got_weekly[key], want) == want, key
+
+    want_kendo = expected.kendo_status(truth, received)
+    assert {k["status"] for k in want_kendo.values()} >= {"sent", "failed"}
+    got_kendo = {r["meeting_uuid"]: r for r in view_rows(pipeline, "v_kendo_status")}
+    assert set(got_kendo) == set(want_kendo)
+    for uuid, want in want_kendo.items():
+        assert _pick(got_kendo[uuid], want) == want, uuid
+    assert all(r["last_error"] for r in got_kendo.values() if r["status"] == "failed")
+
+    want_cov = expected.recording_coverage(want_att, want_kendo)
+    got_cov = {r["week_start"]: r for r in view_rows(pipeline, "v_recording_coverage")}
+    assert set(got_cov) == set(want_cov)
+    for week, want in want_cov.items():
+        assert _pick(got_cov[week], want) == want, week
+
+
+def test_duckdb_and_postgres_return_identical_views(loads, postgres_url) -> None:
+    duck, _ = loads("duckdb")
+    pg, _ = loads("postgres", postgres_url)
+    for view in VIEWS:
+        a, b = view_rows(duck, view), view_rows(pg, view)
+        assert a, f"{view} is empty: the comparison would prove nothing"
+        assert list(a[0]) == list(b[0]), f"{view}: columns differ"
+
+        def canon(rows: List[dict]) -> List[Tuple[Any, ...]]:
+            # same values and same Python types; None sorts first
+            return sorted(
+                (tuple((type(v).__name__, v) for k, v in r.items() if k not in PUSH_OWN_FACTS) for r in rows),
+                key=repr,
+            )
+
+        assert canon(a) == canon(b), view
+
+
+def test_views_create_on_a_dataset_without_the_tables_they_read(emu, tmp_path) -> None:
+    """Only `users` loaded, no push ever: every view still creates and reads as empty."""
+    pipeline = make_pipeline(
+        "duckdb", "zoom", str(tmp_path / "zoom_pipeline.duckdb"), pipelines_dir=str(tmp_path)
+    )
+    load(pipeline, emu, START, resources=["users"])
+    assert create_views(pipeline) == list(VIEWS)
+    for view in VIEWS:
+        assert view_rows(pipeline, view) == [], view
+    with pipeline.sql_client() as c:  # the ledger the views read was created empty, as the push makes it
+        assert c.execute_sql(f"SELECT count(*) FROM {c.make_qualified_table_name('kendo_sync')}")[0][0] == 0
+
+
+def test_staging_tables_are_empty_after_a_successful_load(warehouse) -> None:
+    pipeline, _ = warehouse
+    staging = f"{pipeline.dataset_name}_staging"
+    with pipeline.sql_client() as c:
+        tables = [
+            r[0]
+            for r in c.execute_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", staging
+            )
+        ]
+        assert "meeting_participants" in tables, "merge tables load through the staging dataset"
+        counts = {t: c.execute_sql(f'SELECT count(*) FROM "{staging}"."{t}"')[0][0] for t in tables}
+    # dlt keeps its schema version row there; every data table is emptied (it held this load's merge rows)
+    data = {t: n for t, n in counts.items() if not t.startswith("_dlt")}
+    assert data and not any(data.values()), {t: n for t, n in data.items() if n}
