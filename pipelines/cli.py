@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, List, Optional
 
 from .errors import friendly_error
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the offline HTML report (charts) from the analyst views")
     _warehouse_args(report)
     report.add_argument("--out", default="zoom_report.html", help="HTML file (default zoom_report.html)")
+    report.add_argument(
+        "--screenshot", metavar="PNG", help="also save a PNG of the page, taken offline by headless Chromium"
+    )
 
     sub.add_parser("tables", help="list the tables, their keys, cursors and Zoom endpoints")
 
@@ -230,15 +234,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .analyst.report import write_report
+    from .analyst.report import require_loaded, write_report
     from .analyst.views import create_views
     from .load import make_pipeline
     from .run_lock import RunLock
 
+    if args.destination == "duckdb" and not Path(args.duckdb_path).is_file():
+        raise ValueError(
+            f"no DuckDB file at {args.duckdb_path}: load one with `zoom-pipeline run`, or set --duckdb-path"
+        )
     pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
     with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
+        require_loaded(pipeline)
         create_views(pipeline)  # the views of this version, even on a dataset an older one loaded
-        print(f"Report: {write_report(pipeline, args.out)}")
+        path = write_report(pipeline, args.out)
+    print(f"Report: {path}")
+    if args.screenshot:
+        from .analyst.screenshot import screenshot
+
+        print(f"Screenshot: {screenshot(path, Path(args.screenshot))}")
     return EXIT_OK
 
 

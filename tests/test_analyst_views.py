@@ -3,6 +3,7 @@ both engines answer identically, and the views create on any dataset. Also: stag
 
 from __future__ import annotations
 
+import re
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from zoom_helpers import load, make_client
 
 from emulators.kendo import KendoEmulator
 from emulators.zoom import ZoomEmulator
+from pipelines.analyst.report import write_report
 from pipelines.analyst.view_sql import VIEWS
 from pipelines.analyst.views import create_views
 from pipelines.load import make_pipeline
@@ -180,6 +182,14 @@ def test_duckdb_and_postgres_return_identical_views(loads, postgres_url) -> None
             )
 
         assert canon(a) == canon(b), view
+
+
+def test_report_reads_the_views_on_either_engine(warehouse, tmp_path) -> None:
+    pipeline, _ = warehouse
+    page = write_report(pipeline, str(tmp_path / "zoom_report.html")).read_text(encoding="utf-8")
+    figures = re.findall(r'<figure class="chart" id="([a-z-]+)">.*?</figure>', page, re.S)
+    assert len(figures) >= 5 and all("<svg" in f for f in re.findall(r"<figure.*?</figure>", page, re.S))
+    assert "no data yet" not in page and "no transcripts yet" not in page
 
 
 def test_views_create_on_a_dataset_without_the_tables_they_read(emu, tmp_path) -> None:

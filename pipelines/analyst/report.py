@@ -163,6 +163,15 @@ def render_html(data: Dict[str, List[Tuple[Any, ...]]], dataset: str) -> str:
     )
 
 
+def require_loaded(pipeline: Any) -> None:
+    """Raises ValueError (one line, naming --dataset) when the dataset holds no loaded meetings."""
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            raise ValueError(
+                f"no dataset {pipeline.dataset_name!r} in the warehouse: load it with `zoom-pipeline run`, or set --dataset"
+            )
+
+
 def write_report(pipeline: Any, out: str) -> Path:
     """Reads the views of the pipeline's dataset and writes the HTML report to `out`. Returns its path."""
     data = read_views(pipeline)
