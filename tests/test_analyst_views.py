@@ -30,6 +30,13 @@ PUSH_OWN_FACTS = {"kendo_call_id", "first_attempt_at", "last_attempt_at", "sent_
 @pytest.fixture(scope="module")
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=17, users=3, days_of_history=HISTORY_DAYS - 4, rate_limits=False) as e:
+        # people arrive late in real meetings; the generated ones join within 3 minutes
+        e.add_meeting(
+            datetime.now(UTC).replace(microsecond=0) - timedelta(days=3),
+            participants=5,
+            late_joiners=2,
+            duration=45,
+        )
         yield e
 
 
@@ -133,6 +140,7 @@ def test_views_match_figures_computed_from_the_emulator_truth(emu, warehouse) ->
     got_att = {r["meeting_uuid"]: r for r in view_rows(pipeline, "v_meeting_attendance")}
     assert set(got_att) == set(want_att)
     assert any(a["attendees"] == 0 for a in want_att.values()), "a one-person meeting lists no participants"
+    assert sum(a["late_joiners"] for a in want_att.values()) >= 2
     for uuid, want in want_att.items():
         assert _pick(got_att[uuid], want) == want, uuid
 
@@ -220,3 +228,15 @@ def test_staging_tables_are_empty_after_a_successful_load(warehouse) -> None:
     # dlt keeps its schema version row there; every data table is emptied (it held this load's merge rows)
     data = {t: n for t, n in counts.items() if not t.startswith("_dlt")}
     assert data and not any(data.values()), {t: n for t, n in data.items() if n}
+
+
+def test_views_replace_an_older_version_with_other_columns(loads, postgres_url) -> None:
+    """Postgres refuses CREATE OR REPLACE VIEW when the columns changed (an upgrade): the views are rebuilt."""
+    pipeline, _ = loads("postgres", postgres_url)
+    want = view_rows(pipeline, "v_host_weekly")
+    with pipeline.sql_client() as c:
+        old = c.make_qualified_table_name("v_host_weekly")
+        c.execute_sql(f"DROP VIEW {old}")
+        c.execute_sql(f"CREATE VIEW {old} AS SELECT 1 AS week")
+    assert create_views(pipeline) == list(VIEWS)
+    assert view_rows(pipeline, "v_host_weekly") == want
