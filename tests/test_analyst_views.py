@@ -37,6 +37,9 @@ def emu() -> Iterator[ZoomEmulator]:
             late_joiners=2,
             duration=45,
         )
+        # a Sunday afternoon in UTC is already Monday, the next ISO week, in UTC+14
+        today = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
+        e.add_meeting(today - timedelta(days=today.isoweekday() % 7 + 7), participants=3)
         yield e
 
 
@@ -240,3 +243,26 @@ def test_views_replace_an_older_version_with_other_columns(loads, postgres_url) 
         c.execute_sql(f"CREATE VIEW {old} AS SELECT 1 AS week")
     assert create_views(pipeline) == list(VIEWS)
     assert view_rows(pipeline, "v_host_weekly") == want
+
+
+def test_weeks_do_not_depend_on_the_session_time_zone(warehouse) -> None:
+    """Weeks are taken in UTC: a session in UTC+14 sees the same weeks (its own date_trunc would not)."""
+    pipeline, _ = warehouse
+    query = "SELECT week_start, ended_instances FROM {} ORDER BY week_start"
+    seen = []
+    with pipeline.sql_client() as c:
+        for zone in ("UTC", "Pacific/Kiritimati"):
+            c.execute_sql(f"SET TimeZone = '{zone}'")
+            seen.append(c.execute_sql(query.format(c.make_qualified_table_name("v_recording_coverage"))))
+        c.execute_sql("SET TimeZone = 'UTC'")
+    assert seen[0] == seen[1] and seen[0]
+    with pipeline.sql_client() as c:  # the session's own weeks do differ, so the check above means something
+        raw = (
+            "SELECT CAST(date_trunc('week', start_time) AS DATE) AS w, count(*) FROM {} GROUP BY 1 ORDER BY 1"
+        )
+        own = []
+        for zone in ("UTC", "Pacific/Kiritimati"):
+            c.execute_sql(f"SET TimeZone = '{zone}'")
+            own.append(c.execute_sql(raw.format(c.make_qualified_table_name("past_meetings"))))
+        c.execute_sql("SET TimeZone = 'UTC'")
+    assert own[0] != own[1]
