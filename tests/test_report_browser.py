@@ -80,7 +80,7 @@ def _report(report: Dict[str, Any], chromium: str, name: str) -> Dict[str, Path]
     return {"html": out, "png": png}
 
 
-def test_report_renders_five_charts_offline_and_its_screenshot_is_not_blank(report, chromium) -> None:
+def test_report_renders_five_charts_offline_and_its_screenshot_is_not_blank(chromium, report) -> None:
     made = _report(report, chromium, "zoom_report")
     page = made["html"]
 
