@@ -235,7 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .analyst.report import require_loaded, write_report
-    from .analyst.views import create_views
+    from .analyst.views import refresh_views_for_reading
     from .load import make_pipeline
     from .run_lock import RunLock
 
@@ -246,7 +246,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
     with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
         require_loaded(pipeline)
-        create_views(pipeline)  # the views of this version, even on a dataset an older one loaded
+        refresh_views_for_reading(pipeline)  # this version's views, even on a dataset an older one loaded
         path = write_report(pipeline, args.out)
     print(f"Report: {path}")
     if args.screenshot:

@@ -3,11 +3,16 @@ both engines answer identically, and the views create on any dataset. Also: stag
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
+from urllib.parse import urlparse
 
 import analyst_expected as expected
 import pytest
@@ -21,6 +26,7 @@ from pipelines.analyst.views import create_views
 from pipelines.load import make_pipeline
 from pipelines.push import push_from_config
 
+SCRIPT = str(Path(sys.executable).parent / "zoom-pipeline")
 HISTORY_DAYS = 40
 START = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
 # what the push records about itself: when it ran and the ids Kendo handed out (they differ per push)
@@ -266,3 +272,40 @@ def test_weeks_do_not_depend_on_the_session_time_zone(warehouse) -> None:
             own.append(c.execute_sql(raw.format(c.make_qualified_table_name("past_meetings"))))
         c.execute_sql("SET TimeZone = 'UTC'")
     assert own[0] != own[1]
+
+
+def test_report_from_a_read_only_postgres_role_uses_the_existing_views(loads, postgres_url, tmp_path) -> None:
+    """An analyst whose role can only read still gets the report: the views the load made are read."""
+    pipeline, _ = loads("postgres", postgres_url)
+    role = f"ro_{uuidlib.uuid4().hex[:10]}"
+    schema = pipeline.dataset_name
+    with pipeline.sql_client() as c:
+        c.execute_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'read-only'")  # dlt wants a password
+        c.execute_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+        c.execute_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+        url = urlparse(postgres_url)
+        env.update(
+            DESTINATION__POSTGRES__CREDENTIALS=url._replace(
+                netloc=f"{role}:read-only@{url.hostname}:{url.port}"
+            ).geturl(),
+            DLT_DATA_DIR=str(tmp_path / "dlt"),
+            DLT_PROJECT_DIR=str(tmp_path),
+            RUNTIME__DLTHUB_TELEMETRY="false",
+        )
+        out = tmp_path / "zoom_report.html"
+        done = subprocess.run(
+            [SCRIPT, "report", "--destination", "postgres", "--dataset", schema, "--out", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "could not refresh the analyst views" in done.stderr
+        assert out.read_text(encoding="utf-8").count('<figure class="chart"') >= 5
+    finally:
+        with pipeline.sql_client() as c:
+            c.execute_sql(f"DROP OWNED BY {role}")
+            c.execute_sql(f"DROP ROLE {role}")

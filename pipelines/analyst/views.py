@@ -124,3 +124,17 @@ def create_views(pipeline: Any) -> List[str]:
                 for sql in statements.values():
                     client.execute_sql(sql)
     return list(statements)
+
+
+def refresh_views_for_reading(pipeline: Any) -> None:
+    """Creates the views before a report; a reader who may not create views (a read-only Postgres role)
+    still gets the report from the views the last load made."""
+    try:
+        create_views(pipeline)
+    except Exception as exc:
+        with pipeline.sql_client() as client:
+            present = existing_columns(client)
+        if any(name not in present for name in VIEWS):
+            raise
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        logger.warning("could not refresh the analyst views (%s); reading the existing ones", reason)
