@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -31,7 +32,8 @@ class DevTools:
     """A minimal DevTools client over `--remote-debugging-pipe` (fd 3 in, fd 4 out, NUL-separated JSON)."""
 
     def __init__(self, binary: str) -> None:
-        self._profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may still be writing the profile for a moment after it exits
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
 
@@ -54,6 +56,7 @@ class DevTools:
             # Python's own fds are not inheritable (PEP 446): without close_fds only fds 3 and 4 pass on
             close_fds=False,
             preexec_fn=fds,
+            start_new_session=True,  # its own process group: close() can end its helpers with it
         )
         os.close(to_child_r)
         os.close(from_child_w)
@@ -62,8 +65,14 @@ class DevTools:
         self.events: List[Dict[str, Any]] = []
 
     def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait(timeout=30)
+        try:
+            self.call("Browser.close", timeout=10)  # a clean exit: Chromium ends its helper processes
+            self.proc.wait(timeout=30)
+        except (OSError, RuntimeError, TimeoutError, subprocess.TimeoutExpired):
+            pass
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this client started, nothing else
+            self.proc.wait(timeout=30)
         os.close(self._to_child)
         os.close(self._from_child)
         self._profile.cleanup()

@@ -64,7 +64,8 @@ def screenshot(
         raise RuntimeError("--screenshot needs Chromium: install it (Debian: apt-get install chromium)")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile for a moment after it exits
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         args: List[str] = [
             binary,
             *HEADLESS,

@@ -40,6 +40,7 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
         "join_time": "TIMESTAMPTZ",
         "leave_time": "TIMESTAMPTZ",
         "duration": "BIGINT",
+        "internal_user": "BOOLEAN",
     },
     "recordings": {"uuid": "TEXT"},
     "transcripts": {"meeting_uuid": "TEXT"},
@@ -89,7 +90,7 @@ WITH joined AS (
     FROM meeting_participants
     UNION ALL
     SELECT r.meeting_uuid, r.meeting_id, r.id, r.name, r.user_email, r.join_time, r.leave_time,
-        r.duration, CAST(NULL AS BOOLEAN) AS internal_user, 'report' AS source
+        r.duration, r.internal_user, 'report' AS source
     FROM report_meeting_participants AS r
     WHERE NOT EXISTS (SELECT 1 FROM meeting_participants AS p WHERE p.meeting_uuid = r.meeting_uuid)
 ), keyed AS (
