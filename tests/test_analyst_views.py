@@ -298,6 +298,7 @@ def test_report_from_a_read_only_postgres_role_uses_the_existing_views(loads, po
         done = subprocess.run(
             [SCRIPT, "report", "--destination", "postgres", "--dataset", schema, "--out", str(out)],
             env=env,
+            cwd=tmp_path,  # the run lock's file goes next to the default --duckdb-path
             capture_output=True,
             text=True,
             timeout=120,
