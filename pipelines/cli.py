@@ -1,4 +1,4 @@
-"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), demo, tables.
+"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), report, demo, tables.
 
 Exit codes: 0 done; 3 finished, with calls left pending, failed or uncertain; 75 another run holds the
 lock; 130 interrupted; 1 error.
@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, List, NoReturn, Optional
 
 from .interrupt import EXIT_INTERRUPTED, Interrupted, StopOnSignal
@@ -142,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, default=8, help="generated users")
     _lock_args(demo)
 
+    report = sub.add_parser("report", help="write the offline HTML report (charts) from the analyst views")
+    _warehouse_args(report)
+    report.add_argument("--out", default="zoom_report.html", help="HTML file (default zoom_report.html)")
+    report.add_argument(
+        "--screenshot", metavar="PNG", help="also save a PNG of the page, taken offline by headless Chromium"
+    )
+
     sub.add_parser("tables", help="list the tables, their keys, cursors and Zoom endpoints")
 
     sql = sub.add_parser("sql", help="run SQL on the DuckDB file (reads queries from stdin without one)")
@@ -176,6 +184,7 @@ def _run_command(args: argparse.Namespace, stopper: StopOnSignal) -> int:
         "run": cmd_run,
         "push": cmd_push,
         "demo": cmd_demo,
+        "report": cmd_report,
         "tables": cmd_tables,
         "sql": cmd_sql,
     }
@@ -227,6 +236,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             **kwargs,
         )
         print("\n".join(summary.lines()))
+        from .analyst.views import create_views
+
+        print(f"Analyst views: {', '.join(create_views(pipeline))} (docs/ANALYST.md)")
         if args.push_kendo:
             return _push(pipeline, args, client=client)
         return EXIT_OK
@@ -268,6 +280,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(out_dir=args.dir, users=args.users, stop=args.stop, wait_lock=args.wait_lock)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .analyst.report import require_loaded, write_report
+    from .analyst.views import refresh_views_for_reading
+    from .load import make_pipeline
+    from .run_lock import RunLock
+
+    if args.destination == "duckdb" and not Path(args.duckdb_path).is_file():
+        raise ValueError(
+            f"no DuckDB file at {args.duckdb_path}: load one with `zoom-pipeline run`, or set --duckdb-path"
+        )
+    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
+    with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
+        require_loaded(pipeline)
+        refresh_views_for_reading(pipeline)  # this version's views, even on a dataset an older one loaded
+        path = write_report(pipeline, args.out)
+    print(f"Report: {path}")
+    if args.screenshot:
+        from .analyst.screenshot import screenshot
+
+        print(f"Screenshot: {screenshot(path, Path(args.screenshot))}")
+    return EXIT_OK
 
 
 def cmd_tables(args: argparse.Namespace) -> int:

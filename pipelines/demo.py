@@ -1,7 +1,8 @@
 """`zoom-pipeline demo`: the whole job on the embedded default, with no Zoom account.
 
 Starts the Zoom and Kendo emulators on loopback, loads a generated account into a local DuckDB file
-(with progress), pushes the ready calls to the Kendo emulator, and prints a short report.
+(with progress), creates the analyst views, pushes the ready calls to the Kendo emulator, prints a short
+report and writes the HTML one (`zoom_report.html` in the demo directory).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sources.zoom.client import ZoomClient
 from sources.zoom.credentials import ZoomCredentials
 from sources.zoom.ratelimit import RateLimiter
 
+from .analyst.report import write_report
+from .analyst.views import create_views
 from .interrupt import Interrupted
 from .load import load_zoom, make_pipeline
 from .push import push_from_config
@@ -27,21 +30,21 @@ from .run_lock import RunLock
 
 HISTORY_DAYS = 60
 
+# read from the analyst views (docs/ANALYST.md), like the HTML report
 REPORT_QUERIES = [
     (
         "Meetings per week",
-        "SELECT CAST(date_trunc('week', start_time) AS DATE) AS week, count(*) AS meetings "
-        "FROM past_meetings GROUP BY 1 ORDER BY 1",
+        "SELECT week_start AS week, ended_instances AS meetings, recorded, with_transcript "
+        "FROM v_recording_coverage ORDER BY 1",
     ),
     (
         "Top hosts by meeting minutes",
-        "SELECT coalesce(nullif(user_email, ''), host_id) AS host, sum(duration) AS minutes "
-        "FROM past_meetings GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+        "SELECT host_email AS host, sum(minutes) AS minutes FROM v_host_weekly GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
     ),
     (
-        "Talk time by speaker (transcripts)",
-        "SELECT speaker, round(sum(end_ms - start_ms) / 60000.0, 1) AS minutes "
-        "FROM transcript_segments WHERE speaker IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+        "Talk time by speaker (transcripts; cues without a speaker count as (unknown))",
+        "SELECT speaker, round(sum(seconds_spoken) / 60, 1) AS minutes "
+        "FROM v_talk_time GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 6",
     ),
 ]
 
@@ -124,6 +127,7 @@ def _run_demo(out: Path, users: int, stop: threading.Event) -> int:
             print(f"Loading Zoom → {db_path} (pro-plan rate limits; progress below)…")
             summary = load_zoom(pipeline, client, start_date=start)
             print("\n".join(summary.lines()))
+            print(f"Analyst views: {', '.join(create_views(pipeline))} (docs/ANALYST.md)")
 
             print(f"\nPushing ready calls to the Kendo emulator at {kendo.ingest_url} …")
             # strict Kendo fetches every audioUrl, so the default zoom_token mode must hand it working URLs
@@ -148,10 +152,12 @@ def _run_demo(out: Path, users: int, stop: threading.Event) -> int:
                 rows = cur.fetchall()
             print(f"\n{title}:")
             print("\n".join(_table(rows, header)))
+    report_path = write_report(pipeline, str(out / "zoom_report.html"))
     print(f"\nKendo received {received} call(s).")
     print(f"Done in {time.monotonic() - started:.1f} s. DuckDB file: {db_path}")
     print("Open it for SQL (dataset `zoom`):")
     print(
         f'  zoom-pipeline sql --duckdb-path "{db_path}" "SELECT title, rep_email, call_date, ready FROM calls LIMIT 10"'
     )
+    print(f"Report (charts, opens offline in a browser): {report_path}")
     return 3 if report.unfinished() else 0

@@ -116,6 +116,9 @@ def make_pipeline(
     for key, value in EXTRACT_DEFAULTS.items():
         if dlt.config.get(f"sources.zoom.extract.{key}") is None:
             os.environ[EnvironProvider.get_key_name(key, "sources", "zoom", "extract")] = str(value)
+    from .staging import empty_staging_after_load
+
+    empty_staging_after_load(pipeline_name)
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dest,

@@ -9,6 +9,7 @@ import os
 
 import dlt
 
+from pipelines.analyst.views import create_views
 from pipelines.load import DEFAULT_DUCKDB_PATH, build_client, load_zoom
 from pipelines.push import push_from_config
 from pipelines.safe_load import configure_idempotent_load
@@ -25,5 +26,6 @@ if __name__ == "__main__":
     configure_idempotent_load(pipeline)
     client = build_client()
     print("\n".join(load_zoom(pipeline, client).lines()))
+    print(f"Analyst views: {', '.join(create_views(pipeline))}")
     if os.environ.get("ZOOM_PUSH_KENDO", "true").lower() in ("1", "true", "yes"):
         print("\n".join(push_from_config(pipeline, client=client).lines()))

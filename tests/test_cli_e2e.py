@@ -206,8 +206,10 @@ def test_demo_ends_with_report_and_its_sql_command_opens_the_file(tmp_path) -> N
     ):
         assert heading in done.stdout
     assert "Kendo push: sent=" in done.stdout
-    command = done.stdout.strip().splitlines()[-1].strip()
-    assert command.startswith("zoom-pipeline sql --duckdb-path")
+    lines = [line.strip() for line in done.stdout.strip().splitlines()]
+    assert lines[-1].startswith("Report (charts, opens offline in a browser): ")
+    assert Path(lines[-1].split(": ", 1)[1]).is_file()
+    command = next(line for line in lines if line.startswith("zoom-pipeline sql --duckdb-path"))
     args = shlex.split(command)
     opened = subprocess.run([SCRIPT, *args[1:]], env=env, capture_output=True, text=True, timeout=60)
     assert opened.returncode == 0, opened.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import requests
 
 from emulators.zoom import ZoomEmulator
@@ -50,3 +52,24 @@ def test_reset_restores_data_knobs_and_stats(zoom_emulator: ZoomEmulator, zoom_a
     assert zoom_emulator.truth() == truth and zoom_emulator.config()["latency_ms"] == 0
     assert zoom_emulator.stats()["requests"] == {}
     assert zoom_api.get("/users").status_code == 200  # issued tokens survive a reset
+
+
+def test_added_meeting_with_late_joiners_serves_their_late_first_join(
+    zoom_emulator: ZoomEmulator, zoom_api: ZoomApi
+) -> None:
+    added = zoom_emulator.add_meeting(participants=4, late_joiners=2, duration=45)
+    inst = zoom_emulator.state.data.instances[added["uuid"]]
+    rows = zoom_api.json(f"/past_meetings/{encode_uuid(inst.uuid)}/participants")["participants"]
+    first: dict = {}
+    for r in rows:
+        joined = datetime.fromisoformat(r["join_time"].replace("Z", "+00:00"))
+        key = r["user_email"] or r["name"]
+        first[key] = min(first.get(key, joined), joined)
+    late = [t for t in first.values() if t > inst.start + timedelta(minutes=5)]
+    assert len(late) == 2, first
+    resp = requests.post(
+        f"{zoom_emulator.base_url}/_emulator/meetings",
+        json={"participants": 2, "late_joiners": 3},
+        timeout=10,
+    )
+    assert resp.status_code == 400 and "late_joiners" in resp.json()["message"]

@@ -66,7 +66,7 @@ def _instance_json(state, inst) -> dict:
 
 async def add_meeting(request: web.Request) -> web.Response:
     """Body (all optional): user, topic, start_time (ISO), duration, participants, transcript, audio,
-    processing, recorded, meeting_id (add an instance to an existing meeting)."""
+    processing, recorded, meeting_id (add an instance to an existing meeting), late_joiners."""
     state = request.app[STATE]
     body = await request.json() if request.can_read_body else {}
     if body.get("start_time"):

@@ -778,8 +778,12 @@ class Dataset:
         processing: bool = False,
         recorded: bool = True,
         meeting_id: int | None = None,
+        late_joiners: int = 0,
     ) -> Instance:
-        """Adds a new ended instance (recorded unless told otherwise) and returns it."""
+        """Adds a new ended instance (recorded unless told otherwise) and returns it.
+
+        `late_joiners`: this many people (never the host) first join 6, 7, … minutes after the start.
+        """
         self._added += 1
         rng = rng_for(self.seed, "added", self._added)
         host = self.user(user) if user else self.owner
@@ -816,9 +820,27 @@ class Dataset:
                 variant = "no_transcript"
         inst = self._make_instance(parent, rng, start, variant=variant, persons=participants)
         inst.duration = duration
+        if late_joiners:
+            self._join_late(inst, int(late_joiners))
         parent.instances.append(inst)
         self._index(inst)
         return inst
+
+    def _join_late(self, inst: Instance, n: int) -> None:
+        """Moves the first join of the last `n` people other than the host to 6+ minutes after the start."""
+        firsts: dict[str, dict] = {}
+        for row in inst.participants:
+            firsts.setdefault(row["user_email"] or row["name"], row)
+        people = [r for r in firsts.values() if r["user_email"] != inst.parent.host.email]
+        if n > len(people):
+            raise ValueError(f"late_joiners={n} but only {len(people)} people besides the host")
+        for i, row in enumerate(people[len(people) - n :]):
+            join = inst.start + timedelta(minutes=6 + i)
+            leave = datetime.fromisoformat(row["leave_time"].replace("Z", "+00:00"))
+            if join >= leave:
+                raise ValueError(f"late_joiners={n}: a late join would come after that person's leave")
+            row["join_time"] = iso(join)
+            row["duration"] = int((leave - join).total_seconds())
 
 
 def generate(knobs: Knobs) -> Dataset:

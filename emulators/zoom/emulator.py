@@ -119,7 +119,8 @@ class ZoomEmulator:
     def add_meeting(self, start_time: datetime | str | None = None, **fields: Any) -> dict:
         """POST /_emulator/meetings: a new ended instance, recorded unless recorded=False.
 
-        Fields: user, topic, duration, participants, transcript, audio, processing, recorded, meeting_id.
+        Fields: user, topic, duration, participants, transcript, audio, processing, recorded, meeting_id,
+        late_joiners (people who first join 6+ minutes after the start).
         """
         if start_time is not None:
             fields["start_time"] = start_time.isoformat() if isinstance(start_time, datetime) else start_time
