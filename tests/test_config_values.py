@@ -8,6 +8,7 @@ import pytest
 from sources.zoom.config_values import (
     SettingError,
     parse_date,
+    parse_flag,
     parse_lag_days,
     parse_rate_limit_overrides,
     parse_rate_limit_plan,
@@ -82,3 +83,10 @@ def test_windows_per_run() -> None:
     for bad in (0, -1, 1.5, "six", None):
         with pytest.raises(SettingError, match=r"^--windows-per-run: "):
             parse_windows_per_run(bad)
+
+
+def test_flags() -> None:
+    assert [parse_flag(v, "s") for v in (True, "true", "Yes", "1", "on")] == [True] * 5
+    assert [parse_flag(v, "s") for v in (False, None, "", "false", "NO", "0", "off")] == [False] * 7
+    with pytest.raises(SettingError, match="sources.zoom.keep_sensitive_fields: 'flase' is not true or false"):
+        parse_flag("flase", "sources.zoom.keep_sensitive_fields")

@@ -17,6 +17,7 @@ from .column_types import column_hints
 from .config_values import (
     SettingError,
     parse_date,
+    parse_flag,
     parse_lag_days,
     parse_rate_limit_overrides,
     parse_rate_limit_plan,
@@ -48,7 +49,7 @@ def zoom_source(
     rate_limit_plan: Any = None,
     rate_limit_overrides: Any = None,
     max_windows: Optional[int] = None,
-    keep_sensitive_fields: bool = False,
+    keep_sensitive_fields: Any = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
 ) -> Iterable[DltResource]:
@@ -85,6 +86,7 @@ def zoom_source(
     lag = parse_lag_days(lag_days)
     plan = parse_rate_limit_plan(rate_limit_plan)
     overrides = parse_rate_limit_overrides(rate_limit_overrides)
+    keep_sensitive_fields = parse_flag(keep_sensitive_fields, "sources.zoom.keep_sensitive_fields")
     assert start is not None
     if start > now:
         raise SettingError(f"sources.zoom.start_date: {start_date!r} is in the future")

@@ -57,6 +57,21 @@ def parse_lag_days(value: Any, setting: str = "sources.zoom.lag_days") -> float:
     return number
 
 
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def parse_flag(value: Any, setting: str) -> bool:
+    """A true/false setting (TOML bool, or true/false, yes/no, on/off, 1/0 in an env var); blank is false."""
+    if _blank(value):
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise SettingError(f"{setting}: {value!r} is not true or false")
+
+
 def parse_rate_limit_plan(value: Any, setting: str = "sources.zoom.rate_limit_plan") -> str:
     """Zoom's plan whose per-category limits the connector paces to."""
     if _blank(value):
