@@ -1,11 +1,13 @@
 """Calls pushed per second to the Kendo emulator (100 ms latency) from a DuckDB warehouse.
 
-Usage: python bench/bench_kendo.py [--calls 200] [--latency-ms 100] [--high-concurrency 16]
+Usage: python bench/bench_kendo.py [--calls 200] [--latency-ms 100] [--high-concurrency 16] [--storm 20]
 
-Runs `push_calls` end to end (warehouse read, ledger writes, push pipeline, HTTP) for:
+Runs `push_calls` end to end (warehouse read, claim → POST → outcome ledger writes, push pipeline, HTTP) for:
 - the defaults (concurrency 4, paced at 5 calls/s: Kendo's assumed rate),
 - the default concurrency, unpaced (what the concurrency alone allows at this latency),
-- a higher concurrency, unpaced.
+- a higher concurrency, unpaced,
+- a 429 storm: Kendo answers 429 with `Retry-After: <storm>` to everything for <storm> seconds, 50 calls at
+  the defaults. One push-wide pause makes it cost about the storm plus the paced time, not calls × storm.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--high-concurrency", type=int, default=16)
+    parser.add_argument("--storm", type=int, default=20, help="seconds of 429s (and their Retry-After); 0: skip")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench_kendo_")
@@ -71,6 +74,15 @@ def main() -> None:
         (f"concurrency={DEFAULT_CONCURRENCY}, unpaced", DEFAULT_CONCURRENCY, None, args.calls),
         (f"concurrency={args.high_concurrency}, unpaced", args.high_concurrency, None, args.calls),
     ]
+    if args.storm:
+        runs.append(
+            (
+                f"429 storm {args.storm} s, Retry-After {args.storm} (defaults)",
+                DEFAULT_CONCURRENCY,
+                DEFAULT_RATE_PER_SECOND,
+                50,
+            )
+        )
     print(f"Kendo emulator latency {args.latency_ms} ms; warehouse DuckDB; end-to-end push_calls() wall time")
     with KendoEmulator(latency_ms=args.latency_ms) as kendo:
         start = 0
@@ -79,6 +91,8 @@ def main() -> None:
                 _rows(start, n), table_name="calls", write_disposition="merge", primary_key="meeting_uuid"
             )
             start += n
+            if label.startswith("429 storm"):
+                kendo.configure(throttle_seconds=args.storm, retry_after=args.storm)
             began = time.perf_counter()
             summary = push_calls(
                 warehouse,
@@ -89,9 +103,10 @@ def main() -> None:
             )
             elapsed = time.perf_counter() - began
             assert len(summary.sent) == n, summary
-            peak = kendo.stats()["peak_concurrency"]
+            stats = kendo.stats()
             print(
-                f"{label:45s} {n:4d} calls in {elapsed:6.2f} s = {n / elapsed:7.1f} calls/s (peak in flight {peak})"
+                f"{label:45s} {n:4d} calls in {elapsed:6.2f} s = {n / elapsed:7.1f} calls/s"
+                f" (peak in flight {stats['peak_concurrency']}, {stats['status'].get('429', 0)} × 429)"
             )
             kendo.reset()
 
