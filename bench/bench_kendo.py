@@ -68,8 +68,8 @@ def main() -> None:
             DEFAULT_RATE_PER_SECOND,
             paced_calls,
         ),
-        (f"concurrency={DEFAULT_CONCURRENCY}, unpaced", DEFAULT_CONCURRENCY, None, args.calls),
-        (f"concurrency={args.high_concurrency}, unpaced", args.high_concurrency, None, args.calls),
+        (f"concurrency={DEFAULT_CONCURRENCY}, unpaced", DEFAULT_CONCURRENCY, 0, args.calls),
+        (f"concurrency={args.high_concurrency}, unpaced", args.high_concurrency, 0, args.calls),
     ]
     print(f"Kendo emulator latency {args.latency_ms} ms; warehouse DuckDB; end-to-end push_calls() wall time")
     with KendoEmulator(latency_ms=args.latency_ms) as kendo:

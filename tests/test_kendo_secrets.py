@@ -33,7 +33,7 @@ def test_api_key_never_appears_in_logs_traces_files_or_errors(
         warehouse.load(
             [call_row(1, audio_url=f"https://zoom.example/rec/1.m4a?access_token={ZOOM_TOKEN}"), call_row(2)]
         )
-        args = {"ingest_url": kendo.ingest_url, "rate_per_second": None, "backoff_seconds": 0.01}
+        args = {"ingest_url": kendo.ingest_url, "rate_per_second": 0, "backoff_seconds": 0.01}
         with pytest.raises(KendoAuthError) as err:
             push_calls(warehouse.pipeline(), api_key=WRONG, **args)
         texts += [str(err.value), repr(err.value), "".join(traceback.format_exception(err.value))]
