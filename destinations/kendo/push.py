@@ -137,8 +137,13 @@ def push_calls(
     config["ledger_credentials"] = warehouse_pipeline.destination_client().config.credentials
     config["ledger_dataset_name"] = warehouse_pipeline.dataset_name
     push = KendoPush(audio_url_fn=audio_url_fn, summary=summary, stop=stop)
+    destination = kendo_destination(push, **config)
+    # resolved once up front, so a missing key or a bad setting fails before any package is built
+    key = destination.configuration(None).api_key
+    if key is None or not key.api_key:
+        raise KendoAuthError.missing()
     name = push_pipeline_name or f"{warehouse_pipeline.pipeline_name}_kendo_push"
-    _run_push_pipeline(warehouse_pipeline, name, kendo_destination(push, **config), push, to_push)
+    _run_push_pipeline(warehouse_pipeline, name, destination, push, to_push)
     for uuid, message in summary.failed.items():
         logger.warning("Kendo refused call %s: %s", uuid, message)
     if summary.changed_not_resent:
