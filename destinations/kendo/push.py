@@ -20,7 +20,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from .audio_urls import AudioUrlProvider
 from .decide import decide
 from .destination import kendo_destination
-from .errors import KendoError
+from .errors import KendoAuthError, KendoError
 from .ledger import Ledger, LedgerEntry
 from .payload import build_payload, payload_hash, redacted_payload
 from .sender import KendoPush, TAudioUrlFn, settle_stale_claims
