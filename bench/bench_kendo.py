@@ -71,8 +71,8 @@ def main() -> None:
             DEFAULT_RATE_PER_SECOND,
             paced_calls,
         ),
-        (f"concurrency={DEFAULT_CONCURRENCY}, unpaced", DEFAULT_CONCURRENCY, None, args.calls),
-        (f"concurrency={args.high_concurrency}, unpaced", args.high_concurrency, None, args.calls),
+        (f"concurrency={DEFAULT_CONCURRENCY}, unpaced", DEFAULT_CONCURRENCY, 0, args.calls),
+        (f"concurrency={args.high_concurrency}, unpaced", args.high_concurrency, 0, args.calls),
     ]
     if args.storm:
         runs.append(

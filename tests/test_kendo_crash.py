@@ -31,7 +31,7 @@ pytestmark = pytest.mark.timeout(180)
 
 
 def _push_args(k: KendoEmulator, **extra: Any) -> dict[str, Any]:
-    return {"api_key": k.api_key, "ingest_url": k.ingest_url, "rate_per_second": None, **extra}
+    return {"api_key": k.api_key, "ingest_url": k.ingest_url, "rate_per_second": 0, **extra}
 
 
 def _wait_for_received(k: KendoEmulator, proc: Any, count: int, timeout: float = 90) -> None:
@@ -128,7 +128,9 @@ def test_two_pushes_at_once_without_a_lock_post_each_call_once(
     # two hosts: each its own dlt working dir, one Postgres ledger (no table yet: both race to create it)
     procs = [
         start_push_process(
-            w.spec(), {"DLT_DATA_DIR": str(tmp_path / f"host{n}")}, **_push_args(kendo_emulator, concurrency=4)
+            w.spec(),
+            {"DLT_DATA_DIR": str(tmp_path / f"host{n}")},
+            **_push_args(kendo_emulator, concurrency=4),
         )
         for n in range(2)
     ]
@@ -141,3 +143,33 @@ def test_two_pushes_at_once_without_a_lock_post_each_call_once(
     assert sorted(uuids) == sorted(r["meeting_uuid"] for r in rows)  # each exactly once
     assert counts[0]["sent"] + counts[1]["sent"] == len(rows)
     assert all(e["status"] == "sent" for e in w.ledger().values())
+
+
+def test_a_killed_push_s_package_is_replayed_by_the_next_push_without_duplicates(
+    warehouse: Warehouse, kendo_emulator: KendoEmulator
+) -> None:
+    """The package is not discarded: the next push loads it first, and the ledger's claims skip what the
+    killed push sent or may have sent. Here the next push selects no calls itself, so every call it posts
+    comes from the replayed package."""
+    rows = [call_row(i) for i in range(1, 9)]
+    warehouse.load(rows)
+    proc = start_push_process(
+        warehouse.spec(), **_push_args(kendo_emulator, concurrency=1, kill_after_sent=3)
+    )
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, err[-3000:]
+    killed = json.loads(out.splitlines()[0])["killed_before_sent"]
+    assert dlt.pipeline("zoom_wh_kendo_push").has_pending_data
+    before = received_uuids(kendo_emulator.received())
+
+    summary = push_calls(warehouse.pipeline(), **_push_args(kendo_emulator, since="2100-01-01"))
+    replayed = received_uuids(kendo_emulator.received())[len(before) :]
+    assert sorted(replayed) == sorted({r["meeting_uuid"] for r in rows} - set(before))
+    assert sorted(summary.sent) == sorted(replayed) and summary.skipped_uncertain == [killed]
+    uuids = received_uuids(kendo_emulator.received())
+    assert sorted(uuids) == sorted(r["meeting_uuid"] for r in rows)  # each exactly once
+    assert not dlt.pipeline("zoom_wh_kendo_push").has_pending_data
+    statuses = {u: e["status"] for u, e in warehouse.ledger().items()}
+    assert statuses == {
+        r["meeting_uuid"]: "uncertain" if r["meeting_uuid"] == killed else "sent" for r in rows
+    }

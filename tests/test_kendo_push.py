@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import dlt
+import duckdb
 import kendo_helpers
 import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
 from kendo_helpers import (
     Warehouse,
     audio_app,
@@ -32,7 +35,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def push(w: Warehouse, k: KendoEmulator, **kwargs: Any) -> PushSummary:
-    args: dict[str, Any] = {"api_key": k.api_key, "ingest_url": k.ingest_url, "rate_per_second": None}
+    args: dict[str, Any] = {"api_key": k.api_key, "ingest_url": k.ingest_url, "rate_per_second": 0}
     args["backoff_seconds"] = 0.01
     args.update(kwargs)
     return push_calls(w.pipeline(), **args)
@@ -135,7 +138,8 @@ def test_a_401_stops_the_push_marks_nothing_sent_and_blocks_nothing(
     assert "not-the-key" not in message and "401" in message
     assert kendo_emulator.received() == []
     assert all(e["status"] != "sent" for e in warehouse.ledger().values())
-    # no pending package anywhere: the push pipeline was cleaned, the warehouse pipeline extracts new data
+    # no pending package anywhere: every call was decided (pending in the ledger, or never claimed), and the
+    # warehouse pipeline extracts new data
     assert not dlt.pipeline("zoom_wh_kendo_push").has_pending_data
     assert not warehouse.pipeline().has_pending_data
     info = warehouse.load([call_row(7)])
@@ -216,7 +220,7 @@ def test_dry_run_returns_payloads_without_secrets_and_posts_nothing(
 def test_concurrency_bound_and_pacing(warehouse: Warehouse, kendo_emulator: KendoEmulator) -> None:
     warehouse.load([call_row(i) for i in range(1, 13)])
     kendo_emulator.configure(latency_ms=100)
-    assert len(push(warehouse, kendo_emulator, concurrency=3, rate_per_second=None).sent) == 12
+    assert len(push(warehouse, kendo_emulator, concurrency=3, rate_per_second=0).sent) == 12
     assert kendo_emulator.stats()["peak_concurrency"] == 3
     kendo_emulator.reset()
     warehouse.load([call_row(i) for i in range(13, 23)])
@@ -235,18 +239,41 @@ def test_key_and_url_come_from_dlt_config(
     assert push(warehouse, kendo_emulator, api_key=None, ingest_url=None).sent == ["uuid-001/x=="]
 
 
-def test_the_dlt_destination_pushes_on_its_own(kendo_emulator: KendoEmulator) -> None:
+def test_the_dlt_destination_pushes_on_its_own_and_keeps_its_ledger(
+    kendo_emulator: KendoEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Used without push_calls, all its settings come from config: the ledger location too."""
     from destinations.kendo import kendo_destination
 
+    monkeypatch.setenv("DESTINATION__KENDO__API_KEY", kendo_emulator.api_key)
+    monkeypatch.setenv("DESTINATION__KENDO__INGEST_URL", kendo_emulator.ingest_url)
+    monkeypatch.setenv("DESTINATION__KENDO__RATE_PER_SECOND", "0")
+    monkeypatch.setenv("DESTINATION__KENDO__LEDGER_CREDENTIALS", str(tmp_path / "ledger.duckdb"))
+    monkeypatch.setenv("DESTINATION__KENDO__LEDGER_DATASET_NAME", "kendo")
     rows = [call_row(1), call_row(2, transcript=False)]
+    for _ in range(2):  # the second run finds both calls sent in the ledger and posts nothing
+        push_pipeline = dlt.pipeline("zoom_kendo_push", destination=kendo_destination())
+        info = push_pipeline.run(rows, table_name="calls")
+        assert not info.has_failed_jobs
+    assert by_uuid(bodies(kendo_emulator.received())) == [kendo_body(r) for r in rows]
+    with duckdb.connect(str(tmp_path / "ledger.duckdb")) as con:
+        statuses = con.execute("SELECT status FROM kendo.kendo_sync").fetchall()
+    assert statuses == [("sent",), ("sent",)]
+    destination = kendo_destination(api_key=kendo_emulator.api_key)
+    assert kendo_emulator.api_key not in repr(destination)
+    assert kendo_emulator.api_key not in str(destination.configuration(None, accept_partial=True))
+
+
+def test_without_a_ledger_location_the_destination_names_the_setting(kendo_emulator: KendoEmulator) -> None:
+    from destinations.kendo import kendo_destination
+
     push_pipeline = dlt.pipeline(
         "zoom_kendo_push",
         destination=kendo_destination(api_key=kendo_emulator.api_key, ingest_url=kendo_emulator.ingest_url),
     )
-    info = push_pipeline.run(rows, table_name="calls")
-    assert not info.has_failed_jobs
-    assert by_uuid(bodies(kendo_emulator.received())) == [kendo_body(r) for r in rows]
-    assert "***" in repr(kendo_destination(api_key=kendo_emulator.api_key))
+    with pytest.raises(PipelineStepFailed, match="destination.kendo.ledger_credentials"):
+        push_pipeline.run([call_row(1)], table_name="calls")
+    assert kendo_emulator.received() == []
 
 
 def test_the_push_leaves_the_warehouse_schema_alone(

@@ -11,7 +11,7 @@ import kendo_helpers
 import pytest
 from kendo_helpers import Warehouse, call_row
 
-from destinations.kendo import KendoAuthError, kendo_destination, push_calls
+from destinations.kendo import KendoAuthError, KendoConfigError, kendo_destination, push_calls
 from destinations.kendo.client import KendoClient
 from emulators.kendo import KendoEmulator
 
@@ -33,7 +33,7 @@ def test_api_key_never_appears_in_logs_traces_files_or_errors(
         warehouse.load(
             [call_row(1, audio_url=f"https://zoom.example/rec/1.m4a?access_token={ZOOM_TOKEN}"), call_row(2)]
         )
-        args = {"ingest_url": kendo.ingest_url, "rate_per_second": None, "backoff_seconds": 0.01}
+        args = {"ingest_url": kendo.ingest_url, "rate_per_second": 0, "backoff_seconds": 0.01}
         with pytest.raises(KendoAuthError) as err:
             push_calls(warehouse.pipeline(), api_key=WRONG, **args)
         texts += [str(err.value), repr(err.value), "".join(traceback.format_exception(err.value))]
@@ -61,3 +61,14 @@ def test_missing_key_names_the_setting(warehouse: Warehouse) -> None:
     warehouse.load([call_row(1)])
     with pytest.raises(KendoAuthError, match="DESTINATION__KENDO__API_KEY"):
         push_calls(warehouse.pipeline(), ingest_url="http://127.0.0.1:9/x")
+    assert not dlt.pipeline("zoom_wh_kendo_push").has_pending_data  # refused before any package was built
+
+
+def test_a_bad_setting_is_named_before_anything_is_sent(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse.load([call_row(1)])
+    monkeypatch.setenv("DESTINATION__KENDO__REQUEST_TIMEOUT", "-1")
+    with pytest.raises(KendoConfigError, match="destination.kendo.request_timeout"):
+        push_calls(warehouse.pipeline(), api_key=KEY, ingest_url="http://127.0.0.1:9/x")
+    assert warehouse.ledger() == {}

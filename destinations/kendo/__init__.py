@@ -6,11 +6,13 @@ summary = push_calls(warehouse_pipeline, api_key=..., ingest_url=..., concurrenc
 ```
 """
 
+from .config import KendoCredentials, KendoDestinationConfiguration
 from .destination import kendo_destination
 from .errors import KendoAuthError, KendoConfigError, KendoError
 from .ledger import LEDGER_COLUMNS, Ledger, LedgerEntry
 from .payload import build_payload, payload_hash, redact_url, redacted_payload
 from .push import push_calls, read_ready_calls
+from .sender import KendoPush
 from .settings import DEFAULT_INGEST_URL, LEDGER_TABLE
 from .summary import PushSummary
 
@@ -20,7 +22,10 @@ __all__ = [
     "LEDGER_TABLE",
     "KendoAuthError",
     "KendoConfigError",
+    "KendoCredentials",
+    "KendoDestinationConfiguration",
     "KendoError",
+    "KendoPush",
     "Ledger",
     "LedgerEntry",
     "PushSummary",

@@ -25,10 +25,17 @@ The table is plain SQL (not part of the dlt schema), created on first use; it wo
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import dlt
+from dlt.common.schema import Schema
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+from .errors import KendoConfigError
 from .settings import LEDGER_TABLE
 
 _DDL = """CREATE TABLE IF NOT EXISTS {table} (
@@ -198,65 +205,24 @@ class Ledger:
         )
 
 
-class MemoryLedger(Ledger):
-    """A ledger held in memory: used when the destination runs outside `push_calls` (no warehouse)."""
+@contextmanager
+def open_ledger(credentials: Any, dataset_name: str | None) -> Iterator[Ledger]:
+    """The ledger in the warehouse `credentials` point at (Postgres or DuckDB), through its own sql client.
 
-    def __init__(self) -> None:  # noqa: D107  (no sql client)
-        self._lock = threading.Lock()
-        self.table = LEDGER_TABLE
-        self._rows: dict[str, dict[str, Any]] = {}
-
-    def exists(self) -> bool:
-        return True
-
-    def ensure_table(self) -> None:
-        return None
-
-    def entries(self) -> dict[str, LedgerEntry]:
-        with self._lock:
-            return {u: self._entry(u) for u in self._rows}
-
-    def _entry(self, u: str) -> LedgerEntry:
-        r = self._rows[u]
-        return LedgerEntry(
-            u, r["status"], r.get("kendo_call_id"), r.get("error"), r["attempts"], r["payload_hash"]
+    Args:
+        credentials: the warehouse's dlt credentials (`destination.kendo.ledger_credentials`).
+        dataset_name: the warehouse dataset holding `calls` (`destination.kendo.ledger_dataset_name`).
+    """
+    if credentials is None or not dataset_name:
+        raise KendoConfigError(
+            "destination.kendo.ledger_credentials and destination.kendo.ledger_dataset_name must name the"
+            " warehouse that holds the kendo_sync ledger (push_calls sets them from the warehouse pipeline)"
         )
-
-    def get(self, zoom_meeting_uuid: str) -> LedgerEntry | None:
-        with self._lock:
-            return self._entry(zoom_meeting_uuid) if zoom_meeting_uuid in self._rows else None
-
-    def claim(self, zoom_meeting_uuid: str, seen: LedgerEntry | None, payload_hash: str) -> bool:
-        with self._lock:
-            row = self._rows.get(zoom_meeting_uuid)
-            if (row is None) != (seen is None):
-                return False
-            if row is not None and seen is not None:
-                if (row["status"], row["attempts"]) != (seen.status, seen.attempts):
-                    return False
-            row = self._rows.setdefault(zoom_meeting_uuid, {"attempts": 0})
-            row.update(status="sending", payload_hash=payload_hash, error=None, attempts=row["attempts"] + 1)
-            return True
-
-    def settle_stale(self, message: str) -> list[str]:
-        with self._lock:
-            stale = [u for u, r in self._rows.items() if r["status"] == "sending"]
-            for u in stale:
-                self._rows[u].update(status="uncertain", error=message)
-            return stale
-
-    def mark_sent(self, zoom_meeting_uuid: str, kendo_call_id: str | None) -> None:
-        with self._lock:
-            self._rows[zoom_meeting_uuid].update(status="sent", kendo_call_id=kendo_call_id, error=None)
-
-    def set_audio_url_expires_at(self, zoom_meeting_uuid: str, expires_at: datetime | None) -> None:
-        with self._lock:
-            self._rows[zoom_meeting_uuid]["audio_url_expires_at"] = expires_at
-
-    def mark_failed(self, zoom_meeting_uuid: str, message: str) -> None:
-        with self._lock:
-            self._rows[zoom_meeting_uuid].update(status="failed", error=message)
-
-    def _mark(self, zoom_meeting_uuid: str, status: str, message: str) -> None:
-        with self._lock:
-            self._rows[zoom_meeting_uuid].update(status=status, error=message)
+    if isinstance(credentials, PostgresCredentials):
+        warehouse: Any = dlt.destinations.postgres(credentials=credentials)
+    else:
+        warehouse = dlt.destinations.duckdb(credentials=credentials)
+    config = warehouse.spec()._bind_dataset_name(dataset_name=dataset_name)
+    client = warehouse.client(Schema(LEDGER_TABLE), config)
+    with client.sql_client as sql_client:
+        yield Ledger(sql_client)

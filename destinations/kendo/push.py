@@ -1,10 +1,9 @@
-"""`push_calls`: the dual-write step. Reads ready calls from the warehouse, pushes the ones Kendo has not
-accepted yet through the `kendo_destination` (a small dlt pipeline), and keeps the `kendo_sync` ledger.
+"""`push_calls`: the dual-write step. Reads ready calls from the warehouse and loads the ones Kendo has not
+accepted yet into the `kendo_destination` (its own small dlt pipeline), which keeps the `kendo_sync` ledger.
 
-Why the push pipeline never blocks anything: the ledger in the warehouse is the checkpoint, not the push
-pipeline's load package. Per-call problems are caught into the ledger; only a refused key raises, and then
-(and before every push) any pending package of the push pipeline is discarded, so neither the warehouse
-pipeline (a different pipeline) nor the next push starts behind a pending package.
+The push pipeline never blocks anything: per-call problems end in the ledger, not in a failed package. A
+package left by a push that was killed is loaded again by the next push; the ledger's claims make that
+harmless (calls it sent, or may have sent, are skipped), so nothing is ever discarded.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,38 +23,13 @@ from .destination import kendo_destination
 from .errors import KendoAuthError, KendoError
 from .ledger import Ledger, LedgerEntry
 from .payload import build_payload, payload_hash, redacted_payload
-from .session import PushSession, TAudioUrlFn, registered
-from .settings import (
-    API_KEY_SETTING,
-    CALL_COLUMNS,
-    CALLS_TABLE,
-    DEFAULT_BACKOFF_SECONDS,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_INGEST_URL,
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RATE_PER_SECOND,
-    INGEST_URL_SETTING,
-    REQUEST_TIMEOUT_SECONDS,
-    REQUEST_TIMEOUT_SETTING,
-)
+from .sender import KendoPush, TAudioUrlFn, settle_stale_claims
+from .settings import CALL_COLUMNS, CALLS_TABLE
 from .summary import PushSummary
 
 logger = logging.getLogger("destinations.kendo")
 
 TDateLike = date | datetime | str
-
-
-@dataclass
-class _PushSummary(PushSummary):
-    """PushSummary plus the calls that `audio_url_mode = "none"` does not push (no transcript)."""
-
-    skipped_no_transcript: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        counts = super().counts()
-        if self.skipped_no_transcript:
-            counts["skipped_no_transcript"] = len(self.skipped_no_transcript)
-        return counts
 
 
 def _without_audio(rows: list[dict[str, Any]], summary: PushSummary) -> list[dict[str, Any]]:
@@ -75,8 +48,8 @@ def push_calls(
     *,
     api_key: str | None = None,
     ingest_url: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    rate_per_second: float | None = DEFAULT_RATE_PER_SECOND,
+    concurrency: int | None = None,
+    rate_per_second: float | None = None,
     since: TDateLike | None = None,
     until: TDateLike | None = None,
     rep_emails: Iterable[str] | None = None,
@@ -84,8 +57,8 @@ def push_calls(
     resend_changed: bool = False,
     resend_uncertain: bool = False,
     audio_url_fn: TAudioUrlFn | None = None,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+    max_attempts: int | None = None,
+    backoff_seconds: float | None = None,
     push_pipeline_name: str | None = None,
     max_seconds: float | None = None,
     stop: threading.Event | None = None,
@@ -93,12 +66,15 @@ def push_calls(
 ) -> PushSummary:
     """Pushes the warehouse's ready calls to Kendo, once each, and records them in `kendo_sync`.
 
+    Settings left None come from `destination.kendo.*` (config, secrets, env), else the defaults of
+    `config.KendoDestinationConfiguration`.
+
     Args:
         warehouse_pipeline: the pipeline that loaded `calls` (DuckDB or Postgres); the ledger goes next to it.
         api_key: Kendo push key; default: `destination.kendo.api_key` from secrets / env.
         ingest_url: default: `destination.kendo.ingest_url`, else Kendo's production endpoint.
-        concurrency: maximum POSTs in flight. Also the most calls a crash can duplicate.
-        rate_per_second: pacing of POSTs (None or 0: unpaced).
+        concurrency: maximum POSTs in flight (default 4). Also the most calls a crash can leave uncertain.
+        rate_per_second: pacing of POSTs (default 5; 0: unpaced).
         since: only calls with `call_date >= since` (a date is midnight UTC).
         until: only calls with `call_date < until`.
         rep_emails: only calls whose `rep_email` is in this list (case-insensitive), e.g. the Kendo
@@ -114,21 +90,22 @@ def push_calls(
             (`audio_url_expires_at`). An `AudioUrlProvider` (audio_urls.py) implements the
             `destination.kendo.audio_url_mode` settings; in mode `none` no audioUrl is sent and calls
             without a transcript are skipped (`summary.skipped_no_transcript`). None: `calls.audio_url`.
-        max_attempts: tries per call for 429 / 5xx / refused connects; then the call stays pending.
+        max_attempts: tries per call for 429 / 5xx / refused connects (default 5); then the call stays pending.
         backoff_seconds: first retry back-off (doubles, with jitter); it pauses every sender.
         push_pipeline_name: default `<warehouse pipeline name>_kendo_push`.
         max_seconds: time budget; past it no new POST starts and what is left stays pending.
         stop: an event set on Ctrl-C / SIGTERM: no new POST starts, the ones in flight finish.
-        request_timeout: seconds to wait for Kendo's answer; default `destination.kendo.request_timeout`,
-            else 120. A POST that times out is `uncertain`.
+        request_timeout: seconds to wait for Kendo's answer (default 120). A POST that times out is
+            `uncertain`.
 
     Returns:
         PushSummary of this run.
 
     Raises:
         KendoAuthError: the key is missing or Kendo refused it (no call is marked sent).
+        KendoEndpointError: the ingest URL is not the Push API (404, 405, ...; no call is marked failed).
     """
-    summary: PushSummary = _PushSummary(dry_run=dry_run)
+    summary = PushSummary(dry_run=dry_run)
     with warehouse_pipeline.sql_client() as sql_client:
         ledger = Ledger(sql_client)
         rows = read_ready_calls(
@@ -137,39 +114,36 @@ def push_calls(
         if isinstance(audio_url_fn, AudioUrlProvider) and not audio_url_fn.sends_audio:
             rows, audio_url_fn = _without_audio(rows, summary), None
         if not dry_run:
-            settled = ledger.settle_stale("a push stopped while this call was being sent; Kendo may hold it")
-            if settled:
-                logger.warning(
-                    "%d call(s) were being sent when an earlier push stopped: now uncertain, not re-posted"
-                    " (zoom-pipeline push --resend-uncertain posts them again)",
-                    len(settled),
-                )
+            settle_stale_claims(ledger)
         to_push = plan_push(rows, ledger.entries(), resend_changed, resend_uncertain, summary)
-        if dry_run:
-            summary.dry_run_payloads = [redacted_payload(build_payload(row)) for row in to_push]
-            logger.info("%s", summary)
-            return summary
-        api_key, ingest_url = resolve_settings(api_key, ingest_url)
-        if not to_push:
-            logger.info("%s", summary)
-            return summary
-        ledger.ensure_table()
-        session = PushSession(
-            ledger,
-            concurrency=concurrency,
-            rate_per_second=rate_per_second,
-            max_attempts=max_attempts,
-            backoff_seconds=backoff_seconds,
-            resend_changed=resend_changed,
-            resend_uncertain=resend_uncertain,
-            audio_url_fn=audio_url_fn,
-            summary=summary,
-            max_seconds=max_seconds,
-            stop=stop,
-            request_timeout=_request_timeout(request_timeout),
-        )
-        with registered(session):
-            _run_push_pipeline(warehouse_pipeline, session, to_push, api_key, ingest_url, push_pipeline_name)
+    if dry_run:
+        summary.dry_run_payloads = [redacted_payload(build_payload(row)) for row in to_push]
+        logger.info("%s", summary)
+        return summary
+    explicit = {
+        "api_key": api_key,
+        "ingest_url": ingest_url,
+        "concurrency": concurrency,
+        "rate_per_second": rate_per_second,
+        "max_attempts": max_attempts,
+        "backoff_seconds": backoff_seconds,
+        "max_seconds": max_seconds,
+        "request_timeout": request_timeout,
+        "resend_changed": resend_changed,
+        "resend_uncertain": resend_uncertain,
+    }
+    config: dict[str, Any] = {k: v for k, v in explicit.items() if v is not None}
+    # the ledger's location is a real config value: the warehouse's own credentials object and dataset
+    config["ledger_credentials"] = warehouse_pipeline.destination_client().config.credentials
+    config["ledger_dataset_name"] = warehouse_pipeline.dataset_name
+    push = KendoPush(audio_url_fn=audio_url_fn, summary=summary, stop=stop)
+    destination = kendo_destination(push, **config)
+    # resolved once up front, so a missing key or a bad setting fails before any package is built
+    key = destination.configuration(None).api_key
+    if key is None or not key.api_key:
+        raise KendoAuthError.missing()
+    name = push_pipeline_name or f"{warehouse_pipeline.pipeline_name}_kendo_push"
+    _run_push_pipeline(warehouse_pipeline, name, destination, push, to_push)
     for uuid, message in summary.failed.items():
         logger.warning("Kendo refused call %s: %s", uuid, message)
     if summary.changed_not_resent:
@@ -180,15 +154,6 @@ def push_calls(
         )
     logger.info("%s", summary)
     return summary
-
-
-def resolve_settings(api_key: str | None, ingest_url: str | None) -> tuple[str, str]:
-    """The key and endpoint: explicit arguments first, then dlt config / secrets / env."""
-    key = api_key or dlt.secrets.get(API_KEY_SETTING)
-    if not key:
-        raise KendoAuthError.missing()
-    url = ingest_url or dlt.config.get(INGEST_URL_SETTING) or DEFAULT_INGEST_URL
-    return str(key), str(url)
 
 
 def _as_utc(value: TDateLike) -> datetime:
@@ -257,7 +222,7 @@ def plan_push(
     summary: PushSummary,
 ) -> list[dict[str, Any]]:
     """The rows to post; the ones the ledger says to skip are counted in `summary`. Each posted row is
-    decided again, on a fresh ledger read, right before its claim (session.PushSession.push_call)."""
+    decided again, on a fresh ledger read, right before its claim (sender.KendoPush.push_call)."""
     to_push: list[dict[str, Any]] = []
     for row in rows:
         uuid = str(row["meeting_uuid"])
@@ -274,59 +239,35 @@ def plan_push(
     return to_push
 
 
-def _request_timeout(value: float | None) -> float:
-    raw = value if value is not None else dlt.config.get(REQUEST_TIMEOUT_SETTING)
-    if raw is None:
-        return REQUEST_TIMEOUT_SECONDS
-    try:
-        seconds = float(raw)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if seconds <= 0:
-        raise KendoError(f"{REQUEST_TIMEOUT_SETTING} must be a number of seconds above 0, not {raw!r}")
-    return seconds
-
-
-def _discard_pending(pipeline: dlt.Pipeline) -> None:
-    """Drops the push pipeline's pending packages: their calls are `pending` in the ledger already."""
-    if not pipeline.has_pending_data:
-        return
-    try:
-        pipeline.abort_packages()
-    except Exception as exc:  # an abort can itself fail on a half-written package: wipe the scratch dir
-        logger.debug("abort_packages failed (%s); dropping the push pipeline working dir", type(exc).__name__)
-    if pipeline.has_pending_data:
-        pipeline.drop()
-
-
 def _run_push_pipeline(
-    warehouse_pipeline: dlt.Pipeline,
-    session: PushSession,
-    rows: list[dict[str, Any]],
-    api_key: str,
-    ingest_url: str,
-    push_pipeline_name: str | None,
+    warehouse_pipeline: dlt.Pipeline, name: str, destination: Any, push: KendoPush, rows: list[dict[str, Any]]
 ) -> None:
-    name = push_pipeline_name or f"{warehouse_pipeline.pipeline_name}_kendo_push"
-    destination = kendo_destination(api_key=api_key, ingest_url=ingest_url, push_session=session.id)
+    """Loads `rows` into the Kendo destination; a package left by a killed push is loaded first."""
     push_pipeline = dlt.pipeline(
-        pipeline_name=name,
-        pipelines_dir=warehouse_pipeline.pipelines_dir,
-        destination=destination,
+        pipeline_name=name, pipelines_dir=warehouse_pipeline.pipelines_dir, destination=destination
+    )
+    if not rows and not push_pipeline.has_pending_data:
+        return
+    # optional text columns may be null in every row of a push: hint them, so dlt neither warns nor drops them
+    optional = ("rep_name", "rep_email", "audio_url", "audio_file_id", "transcript")
+    columns: Any = {c: {"data_type": "text", "nullable": True} for c in optional}
+    calls = (
+        dlt.resource(rows, name=CALLS_TABLE, write_disposition="append", columns=columns) if rows else None
     )
     try:
-        _discard_pending(push_pipeline)  # left by a push that was killed
-        # optional text columns may be null in every row of a push: hint them, so dlt neither warns nor drops them
-        optional = ("rep_name", "rep_email", "audio_url", "audio_file_id", "transcript")
-        columns: Any = {c: {"data_type": "text", "nullable": True} for c in optional}
-        calls = dlt.resource(rows, name=CALLS_TABLE, write_disposition="append", columns=columns)
-        push_pipeline.run(calls)
+        if push_pipeline.has_pending_data:
+            # a killed push's package: replayed, not discarded (dlt's run() loads only it, then returns)
+            logger.info("loading the package of an earlier, interrupted Kendo push first")
+            push_pipeline.run()
+        if calls is not None and push.fatal_error is None:
+            push_pipeline.run(calls)
     except PipelineStepFailed as exc:
-        if session.fatal_error is not None:
-            raise session.fatal_error from None
+        if push.fatal_error is not None:
+            raise push.fatal_error from None
         raise KendoError(f"the Kendo push pipeline failed at the {exc.step} step: {exc.exception}") from exc
     finally:
-        _discard_pending(push_pipeline)
+        push.close()
         warehouse_pipeline.activate()
-    if session.fatal_error is not None:
-        raise session.fatal_error
+    # a refused key or a wrong URL is raised here, after the run: one line, no dlt job traceback
+    if push.fatal_error is not None:
+        raise push.fatal_error
