@@ -15,7 +15,7 @@ from dlt.common.configuration.providers import EnvironProvider
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
 
-from sources.zoom import zoom_source
+from sources.zoom import registry, zoom_source
 from sources.zoom.auth import ZoomAuth
 from sources.zoom.client import ZoomClient
 from sources.zoom.config_values import (
@@ -25,12 +25,9 @@ from sources.zoom.config_values import (
     parse_windows_per_run,
 )
 from sources.zoom.credentials import TZoomCredentials
-from sources.zoom.instances import TIME_BOUND
 from sources.zoom.ratelimit import RateLimiter
-from sources.zoom.recordings import TABLES as RECORDING_TABLES
 from sources.zoom.rows import parse_time
 from sources.zoom.run_context import RunStats
-from sources.zoom.settings import REJECTED_ROWS_TABLE
 from sources.zoom.windows import after_windows
 
 logger = logging.getLogger("pipelines")
@@ -49,36 +46,22 @@ EXTRACT_DEFAULTS = {"workers": 96, "max_parallel_items": 256}
 
 def all_resources() -> List[str]:
     """Names of every table resource the source offers (hidden feeders excluded)."""
-    return [name for name, r in _probe_source().resources.items() if r.selected]
+    return [t.name for t in registry.resources() if not t.hidden]
 
 
 def resources_for(tables: Sequence[str], known: Sequence[str]) -> List[str]:
     """The resources that build `tables` (names as `zoom-pipeline tables` lists them): a table built from
     another selects what it is built from (`calls` → `recordings`; `rejected_rows` → every resource)."""
-    unknown = sorted(
-        t for t in set(tables) if t not in known and t not in RECORDING_TABLES and t != REJECTED_ROWS_TABLE
-    )
+    choices = [t.name for t in registry.visible()]
+    unknown = sorted(set(tables) - set(choices))
     if unknown:
-        choices = [*known, *RECORDING_TABLES, REJECTED_ROWS_TABLE]
         raise ValueError(
             f"unknown resource(s) in --resources: {', '.join(unknown)}; choose from {', '.join(choices)}"
         )
-    if REJECTED_ROWS_TABLE in tables:
+    made_by = {t: registry.table(t).made_by or t for t in tables}
+    if "*" in made_by.values():
         return list(known)
-    wanted = {"recordings" if t in RECORDING_TABLES else t for t in tables}
-    return [r for r in known if r in wanted]
-
-
-def _probe_source() -> Any:
-    from sources.zoom.credentials import ZoomCredentials
-
-    creds = ZoomCredentials()
-    creds.account_id, creds.client_id, creds.client_secret = "probe", "probe", "probe"
-    return zoom_source(credentials=creds, client=_NullClient())  # type: ignore[arg-type]
-
-
-class _NullClient:
-    """Stands in for a client when only the resource list is wanted; never called."""
+    return [r for r in known if r in made_by.values()]
 
 
 def make_pipeline(
@@ -233,8 +216,8 @@ def load_zoom(
     windows_per_run = parse_windows_per_run(windows_per_run)
     known = all_resources()
     selected = resources_for(resources, known) if resources else known
-    time_bound = [r for r in selected if r in TIME_BOUND]
-    entities = [r for r in selected if r not in TIME_BOUND]
+    time_bound = [r for r in selected if r in registry.time_bound()]
+    entities = [r for r in selected if r not in registry.time_bound()]
     kwargs = dict(source_kwargs)
     # one per load: every step's ZoomRun adds its skips to it (thread-safe)
     stats: RunStats = kwargs.pop("run_stats", None) or RunStats()

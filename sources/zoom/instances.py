@@ -23,6 +23,16 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import dlt
 from dlt.common.typing import TDataItem
 
+from .registry import (
+    MEETING_INSTANCE,
+    RECORDING,
+    REPORT,
+    WEBINAR_INSTANCE,
+    reported,
+    table,
+    time_bound,
+    wanting,
+)
 from .rejects import rejected_row
 from .rows import parse_time
 from .run_context import ZoomRun
@@ -31,18 +41,6 @@ from .windows import after_windows, iter_windows, report_horizon
 
 logger = logging.getLogger("sources.zoom")
 
-MEETING_INSTANCE_TABLES = ("past_meetings", "meeting_participants", "meeting_poll_results")
-RECORDING_TABLES = ("recordings",)
-REPORT_TABLES = ("report_meetings", "report_meeting_participants")
-WEBINAR_INSTANCE_TABLES = (
-    "past_webinars",
-    "webinar_absentees",
-    "webinar_participants",
-    "report_webinar_participants",
-)
-TIME_BOUND = MEETING_INSTANCE_TABLES + RECORDING_TABLES + REPORT_TABLES + WEBINAR_INSTANCE_TABLES
-# Every table read from a /report/ endpoint: Zoom answers those for the last six months only.
-REPORTED = REPORT_TABLES + ("report_webinar_participants",)
 LISTING_THREADS = 8
 
 
@@ -68,7 +66,7 @@ def plan_ranges(run: ZoomRun, selected: List[str]) -> Dict[str, Tuple[datetime, 
 
 def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     """Yields one bundle per instance and listing: {kind, uuid, id, host_id, start_time, payload}."""
-    selected = [r for r in TIME_BOUND if r in dlt.current.source().selected_resources]
+    selected = [r for r in time_bound() if r in dlt.current.source().selected_resources]
     ranges = plan_ranges(run, selected)
     if not ranges:
         return
@@ -83,23 +81,23 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     # at once instead of waiting behind Medium listings that queue in a busy Medium lane.
     lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
     horizon = report_horizon(datetime.now(UTC).date())
-    if any(ranges[r][0].date() < horizon for r in REPORTED if r in ranges):
+    if any(ranges[r][0].date() < horizon for r in reported() if r in ranges):
         _log_report_horizon(run, horizon)
     # Windowed listings first: recordings start downloads and parsing, which take time but no rate-limit
     # budget, so they overlap the per-meeting instance listings instead of trailing them. Webinars before
     # meetings: their instances feed Heavy children that keep the Heavy lane busy meanwhile.
     for w in windows:
         for host in hosts:
-            if wanted & set(REPORT_TABLES + MEETING_INSTANCE_TABLES) and w[1] >= horizon:
+            if wanted & set(wanting(REPORT)) and w[1] >= horizon:
                 report_window = (max(w[0], horizon), w[1])
                 lanes[_category("report_meetings")].append(partial(_reports, run, host, report_window))
-            if wanted & set(RECORDING_TABLES + MEETING_INSTANCE_TABLES):
+            if wanted & set(wanting(RECORDING)):
                 lanes[_category("recordings")].append(partial(_recordings, run, host, w))
     for host in hosts:
-        if wanted & set(WEBINAR_INSTANCE_TABLES):
+        if wanted & set(wanting(WEBINAR_INSTANCE)):
             lanes[_category("webinars")].append(partial(_webinar_instances, run, host, start, end))
     for host in hosts:
-        if wanted & set(MEETING_INSTANCE_TABLES):
+        if wanted & set(wanting(MEETING_INSTANCE)):
             lanes[_category("meetings")].append(partial(_meeting_instances, run, host, start, end))
     count = sum(len(q) for q in lanes.values())
     logger.info("instances: %d listings over %d windows for %d hosts", count, len(windows), len(hosts))
@@ -286,12 +284,13 @@ def rejected_bundle_items(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -
     return [dlt.mark.with_table_name([row], REJECTED_ROWS_TABLE)]
 
 
-def takes(run: ZoomRun, resource: str, bundle: Dict[str, Any], *kinds: str) -> bool:
-    """Whether `resource` handles `bundle`: one of its `kinds`, in the resource's own range for this run
-    (cursors differ per resource), and the first bundle of this instance it sees (listings overlap)."""
+def takes(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
+    """Whether `resource` handles `bundle`: one of the kinds it takes (registry.py), in the resource's own
+    range for this run (cursors differ per resource), and the first bundle of this instance it sees
+    (listings overlap)."""
     rng = run.ranges.get(resource)
     return (
-        bundle["kind"] in kinds
+        bundle["kind"] in table(resource).kinds
         and rng is not None
         and rng[0] <= bundle["start_time"] < rng[1]
         and run.claim(resource, bundle["uuid"])

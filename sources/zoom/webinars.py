@@ -64,7 +64,7 @@ def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> Iterator[
 
 
 def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
-    if takes(run, "past_webinars", bundle, "webinar_instance"):
+    if takes(run, "past_webinars", bundle):
         row = {
             "uuid": bundle["uuid"],
             "webinar_id": bundle["id"],
@@ -80,7 +80,7 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
 
     Participant pages go as Arrow tables (see arrow_pages); absentees are registrant records and stay dicts.
     """
-    if not takes(run, resource, bundle, "webinar_instance"):
+    if not takes(run, resource, bundle):
         return
     if resource == "report_webinar_participants" and bundle["start_time"].date() < report_horizon(
         datetime.now(UTC).date()
