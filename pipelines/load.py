@@ -10,23 +10,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 import dlt
-from dlt.common.configuration.inject import with_config
 from dlt.common.configuration.providers import EnvironProvider
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
 
 from sources.zoom import registry, zoom_source
-from sources.zoom.auth import ZoomAuth
 from sources.zoom.client import ZoomClient
 from sources.zoom.config_values import (
     parse_date,
-    parse_rate_limit_overrides,
-    parse_rate_limit_plan,
     parse_windows_per_run,
 )
-from sources.zoom.credentials import TZoomCredentials
-from sources.zoom.ratelimit import RateLimiter
-from sources.zoom.rows import parse_time
+from sources.zoom.dates import parse_time
+from sources.zoom.factory import client_from_config
 from sources.zoom.run_context import RunStats
 from sources.zoom.windows import after_windows
 
@@ -114,22 +109,8 @@ def make_pipeline(
     return configure_idempotent_load(pipeline)
 
 
-@with_config(sections=("sources", "zoom"))
-def build_client(
-    credentials: TZoomCredentials = dlt.secrets.value,
-    base_url: Optional[str] = None,
-    token_url: Optional[str] = None,
-    rate_limit_plan: Any = None,
-    rate_limit_overrides: Any = None,
-) -> ZoomClient:
-    """A Zoom client from `sources.zoom.*` config and secrets (shared by every step of one run).
-
-    The rate-limit settings are untyped for dlt, so a bad value fails in `config_values` with its name."""
-    auth = ZoomAuth(credentials, token_url)
-    limiter = RateLimiter(
-        parse_rate_limit_plan(rate_limit_plan), parse_rate_limit_overrides(rate_limit_overrides)
-    )
-    return ZoomClient(auth, base_url=base_url, limiter=limiter)
+# the CLI's client: `sources.zoom.*` config and secrets (sources/zoom/factory.py)
+build_client = client_from_config
 
 
 @dataclass

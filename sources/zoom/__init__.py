@@ -12,7 +12,6 @@ from dlt.extract.items import TableNameMeta
 from dlt.sources import DltResource
 
 from . import instances, registry
-from .auth import ZoomAuth
 from .client import ZoomClient
 from .config_values import (
     SettingError,
@@ -23,7 +22,7 @@ from .config_values import (
     parse_rate_limit_plan,
 )
 from .credentials import TZoomCredentials
-from .ratelimit import RateLimiter
+from .factory import make_client
 from .rejects import REJECTED_ROWS_HINTS
 from .run_context import RunStats, ZoomRun
 from .sensitive import drop_sensitive
@@ -94,8 +93,7 @@ def zoom_source(
                 "(Server-to-Server OAuth) or client_id, client_secret and refresh_token (user OAuth), in "
                 ".dlt/secrets.toml or as SOURCES__ZOOM__CREDENTIALS__* environment variables"
             )
-        auth = ZoomAuth(credentials, token_url)
-        client = ZoomClient(auth, base_url=base_url, limiter=RateLimiter(plan, overrides))
+        client = make_client(credentials, base_url, token_url, plan, overrides)
     run = ZoomRun(
         client,
         range_start=start,

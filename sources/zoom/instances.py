@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import dlt
 from dlt.common.typing import TDataItem
 
+from .dates import parse_time
 from .registry import (
     MEETING_INSTANCE,
     RECORDING,
@@ -34,7 +35,6 @@ from .registry import (
     wanting,
 )
 from .rejects import rejected_row
-from .rows import parse_time
 from .run_context import ZoomRun
 from .settings import ENDPOINTS, REJECTED_ROWS_TABLE, Category
 from .windows import after_windows, iter_windows, report_horizon

@@ -15,12 +15,13 @@ import dlt
 from dlt.common.typing import TDataItem
 
 from . import chat, registry, transcripts
+from .dates import parse_time
 from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
 from .file_text import decode_file
 from .instances import takes
 from .rejects import rejected_row, screened
-from .rows import file_key, normalize_times, parse_time
+from .rows import file_key, normalize_times
 from .run_context import ZoomRun
 from .settings import REJECTED_ROWS_TABLE
 

@@ -21,8 +21,8 @@ from dlt.common.schema.typing import TDataType, TTableSchemaColumns
 from dlt.common.typing import TDataItems
 
 from .column_types import COLUMN_TYPES
+from .dates import parse_time
 from .registry import key_of
-from .rows import parse_time
 from .sensitive import drop_sensitive
 from .settings import REJECTED_ROWS_KEY, REJECTED_ROWS_TABLE, Key
 
