@@ -172,6 +172,7 @@ def load_zoom(
     start_date: Optional[str] = None,
     end_date: Optional[str] = None,
     windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
+    instances: Optional[Sequence[str]] = None,
     **source_kwargs: Any,
 ) -> LoadSummary:
     """Loads Zoom into `pipeline`, walking time-bound data in steps of `windows_per_run` month windows.
@@ -187,6 +188,8 @@ def load_zoom(
         start_date: first run's backfill start, or with `end_date` a fixed range (no cursor moves).
         end_date: end of a fixed range.
         windows_per_run: month windows per step.
+        instances: meeting instance UUIDs to read instead of the month windows (`--instances`): one
+            step, time-bound tables only, no cursor moves.
         source_kwargs: more `zoom_source` arguments (e.g. `lag_days`).
 
     Returns:
@@ -224,7 +227,10 @@ def load_zoom(
         for table, n in _row_counts(pipeline).items():
             summary.rows[table] = summary.rows.get(table, 0) + n
 
-    if end_date:
+    if instances:
+        if time_bound:
+            step(time_bound, instances=list(instances))
+    elif end_date:
         # A fixed range: walked in steps of its own, stateless (cursors don't move).
         start = _day(start_date or kwargs.get("start_date"), "start_date")
         end = _day(end_date, "end_date")

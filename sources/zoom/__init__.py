@@ -20,6 +20,7 @@ from .config_values import (
     parse_lag_days,
     parse_rate_limit_overrides,
     parse_rate_limit_plan,
+    parse_uuid_list,
 )
 from .credentials import TZoomCredentials
 from .factory import make_client
@@ -43,6 +44,7 @@ def zoom_source(
     rate_limit_plan: Any = None,
     rate_limit_overrides: Any = None,
     max_windows: Optional[int] = None,
+    instances: Any = None,
     keep_sensitive_fields: Any = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
@@ -64,6 +66,8 @@ def zoom_source(
 
     The settings are untyped for dlt, so a bad value fails in `config_values` with the setting's name.
         max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
+        instances: meeting instance UUIDs (a list, or comma-separated) to read instead of the month
+            windows' listings: time-bound tables for just these, whatever their date; no cursor moves.
         keep_sensitive_fields: store start links, passwords, passcodes and URL tokens as Zoom sends them
             (default: dropped and stripped; see sensitive.py).
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
@@ -101,6 +105,7 @@ def zoom_source(
         lag_seconds=lag * 86400,
         explicit_range=end is not None,
         max_windows=max_windows,
+        instance_uuids=parse_uuid_list(instances),
         stats=run_stats,
     )
     for resource in _resources(run):

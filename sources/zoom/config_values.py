@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from . import settings
 from .dates import parse_instant
@@ -36,6 +36,16 @@ def parse_date(value: Any, setting: str) -> Optional[datetime]:
     if parsed is None:
         raise SettingError(f"{setting}: {value!r} is not a date; use YYYY-MM-DD (UTC), e.g. 2026-01-01")
     return parsed
+
+
+def parse_uuid_list(value: Any, setting: str = "--instances") -> List[str]:
+    """Instance UUIDs from a list or comma-separated text, blanks dropped, order kept."""
+    if _blank(value):
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+        raise SettingError(f"{setting}: {value!r} is not a list of meeting UUIDs; use UUID,UUID,...")
+    return [v.strip() for v in items if v.strip()]
 
 
 def parse_lag_days(value: Any, setting: str = "sources.zoom.lag_days") -> float:

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections import Counter
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .client import BASE_URL_SETTING, ZoomClient
 from .errors import ZoomConfigError, ZoomFeatureUnavailable, ZoomNotFound, ZoomScopeError
@@ -142,8 +142,11 @@ class ZoomRun:
         explicit_range: bool,
         max_windows: Optional[int] = None,
         stats: Optional[RunStats] = None,
+        instance_uuids: Sequence[str] = (),
     ) -> None:
         self.client = client
+        # `--instances`: the ended instances to read, instead of the month windows' listings
+        self.instance_uuids = tuple(instance_uuids)
         self.range_start = range_start
         self.range_end = range_end
         self.lag_seconds = lag_seconds
