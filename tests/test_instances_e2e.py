@@ -12,9 +12,12 @@ from test_cli_e2e import SCRIPT, cli_env, warehouse
 from zoom_helpers import table_key, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
+from sources.zoom import registry
 
-# per-instance tables keyed by the instance's UUID (first key field)
-BY_INSTANCE = ["past_meetings", "meeting_participants", "meeting_poll_results", "past_meeting_qa", "recordings"]
+# the tables a meeting instance or its recording feeds, keyed by the instance's UUID first
+BY_INSTANCE = list(
+    dict.fromkeys(registry.wanting(registry.MEETING_INSTANCE) + registry.wanting(registry.RECORDING))
+)
 
 
 @pytest.fixture

@@ -11,6 +11,12 @@ same stream: `--instances UUID,...` (an explicit list, read by UUID; no window, 
 Each time-bound resource keeps its own cursor (`window_cursor` in its dlt resource state). A run walks
 month windows from the oldest selected cursor minus the lag, up to the end of the range; cursors move
 only when the extract finishes, so a run that stops resumes from the last finished run's end.
+
+The cursor is dlt resource state, not `dlt.sources.incremental`: an incremental follows the rows a
+resource yields, but here one feeder's listings serve every time-bound table, a table's cursor must reach
+the end of its range even when a month held no rows, and windows are planned from all selected cursors
+before any row exists. Rows are deduplicated by merge keys (and `run.claim` within a run), not by
+incremental's seen-hashes.
 """
 
 from __future__ import annotations
