@@ -155,7 +155,7 @@ def _explicit_instances(run: ZoomRun, selected: List[str]) -> Iterator[Dict[str,
 
 
 def _explicit_meeting(run: ZoomRun, uuid: str) -> ListingResult:
-    detail = run.get_or_skip("past_meetings", "past_meetings", meeting_uuid=uuid)
+    detail = run.get_or_skip("past_meetings", meeting_uuid=uuid)
     if detail is None:
         return [], []
     ref = _bundle(MEETING_INSTANCE, dict(detail, uuid=detail.get("uuid") or uuid), "", EXPLICIT)
@@ -312,7 +312,7 @@ def _window_params(window: Tuple[Any, Any]) -> Dict[str, str]:
 
 def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResult:
     out = []
-    for page in run.pages_or_skip("recordings", "recordings", user_id=host, params=_window_params(window)):
+    for page in run.pages_or_skip("recordings", user_id=host, params=_window_params(window)):
         echoed = getattr(page, "envelope", {}).get("from")
         if echoed and echoed > window[0].isoformat():
             # Zoom narrows windows over a calendar month silently; ours never are, so this means lost data.
@@ -323,7 +323,7 @@ def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResu
 
 def _reports(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResult:
     params = dict(_window_params(window), type="past")
-    rows = run.list_all("report_meetings", "report_meetings", user_id=host, params=params)
+    rows = run.list_all("report_meetings", user_id=host, params=params)
     return [b for r in rows if (b := _bundle(REPORT, r, host, "report_meetings"))], []
 
 

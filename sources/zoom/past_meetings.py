@@ -31,7 +31,7 @@ def iter_past_meetings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     """Yields the details of one ended instance (once per UUID, whichever listing found it first)."""
     if not _claims(run, "past_meetings", bundle):
         return
-    detail = run.get_or_skip("past_meetings", "past_meetings", meeting_uuid=bundle["uuid"])
+    detail = run.get_or_skip("past_meetings", meeting_uuid=bundle["uuid"])
     if detail is not None:
         row = normalize_times(dict(detail, uuid=detail.get("uuid") or bundle["uuid"]))
         yield from screened(run, "past_meetings", [row])
@@ -41,9 +41,7 @@ def iter_meeting_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
     """Yields the participants of one instance: one row per join (a rejoin is a new row)."""
     if not _claims(run, "meeting_participants", bundle):
         return
-    for page in run.pages_or_skip(
-        "meeting_participants", "meeting_participants", meeting_uuid=bundle["uuid"]
-    ):
+    for page in run.pages_or_skip("meeting_participants", meeting_uuid=bundle["uuid"]):
         yield from participant_page(
             run, "meeting_participants", page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
         )
@@ -53,7 +51,7 @@ def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
     """Yields one row per poll answer of one instance."""
     if not _claims(run, "meeting_poll_results", bundle):
         return
-    body = run.get_or_skip("meeting_poll_results", "meeting_poll_results", meeting_uuid=bundle["uuid"])
+    body = run.get_or_skip("meeting_poll_results", meeting_uuid=bundle["uuid"])
     if body:
         rows = poll_answer_rows(
             body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
@@ -65,7 +63,7 @@ def iter_meeting_qa(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
     """Yields one row per question asked in one instance's Q&A."""
     if not _claims(run, "past_meeting_qa", bundle):
         return
-    body = run.get_or_skip("past_meeting_qa", "past_meeting_qa", meeting_uuid=bundle["uuid"])
+    body = run.get_or_skip("past_meeting_qa", meeting_uuid=bundle["uuid"])
     if body:
         rows = qa_rows(body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])
         yield from screened(run, "past_meeting_qa", rows)

@@ -141,7 +141,7 @@ TABLES: List[Table] = [
         "meetings",
         ("meeting_id", "id"),
         "meeting_registrants",
-        args=("meeting_registrants", "meeting_registrants"),
+        args=("meeting_registrants",),
     ),
     Table(
         "meeting_polls",
@@ -149,7 +149,7 @@ TABLES: List[Table] = [
         "meetings",
         ("meeting_id", "id"),
         "meeting_polls",
-        args=("meeting_polls", "meeting_polls"),
+        args=("meeting_polls",),
     ),
     # Webinars, the same way.
     Table("webinar_refs", "webinars:iter_webinar_refs", hidden=True),

@@ -24,5 +24,5 @@ def iter_report_participants(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataI
     resource = "report_meeting_participants"
     if not takes(run, resource, bundle):
         return
-    for page in run.pages_or_skip(resource, resource, meeting_uuid=bundle["uuid"]):
+    for page in run.pages_or_skip(resource, meeting_uuid=bundle["uuid"]):
         yield from participant_page(run, resource, page, meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])

@@ -40,7 +40,7 @@ def iter_webinar_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
 
 @dlt.defer
 def _webinar_detail(run: ZoomRun, webinar_id: int) -> Iterator[TDataItems]:
-    detail = run.get_or_skip("webinars", "webinar", webinar_id=webinar_id)
+    detail = run.get_or_skip("webinars", webinar_id=webinar_id)
     return iter(screened(run, "webinars", [normalize_times(detail)] if detail is not None else []))
 
 
@@ -59,7 +59,7 @@ def _registration_enabled(webinar: Dict[str, Any]) -> bool:
 
 @dlt.defer
 def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> Iterator[TDataItems]:
-    rows = run.list_all(resource, resource, webinar_id=webinar_id)
+    rows = run.list_all(resource, webinar_id=webinar_id)
     return iter(screened(run, resource, [row_of(r, webinar_id=webinar_id) for r in rows]))
 
 
@@ -87,7 +87,7 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
     ):
         return  # Zoom keeps six months of reports (400/300 beyond); the run says so once
     keys = {"webinar_uuid": bundle["uuid"], "webinar_id": bundle["id"]}
-    for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
+    for page in run.pages_or_skip(resource, webinar_uuid=bundle["uuid"]):
         if resource in PARTICIPANT_RESOURCES:
             yield from participant_page(run, resource, page, **keys)
         else:
