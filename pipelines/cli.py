@@ -124,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end-date", help="with --start-date: load this fixed range only (a backfill)")
     run.add_argument("--resources", type=_csv, default=None, help="comma-separated tables (default: all)")
     run.add_argument(
+        "--instances",
+        type=_csv,
+        default=None,
+        help="comma-separated meeting instance UUIDs: load their time-bound tables only, whatever their "
+        "date (no cursor moves)",
+    )
+    run.add_argument(
         "--windows-per-run", type=int, default=None, help="month windows per resumable step (default 6)"
     )
     run.add_argument(
@@ -233,6 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             resources=args.resources,
             start_date=args.start_date,
             end_date=args.end_date,
+            instances=args.instances,
             **kwargs,
         )
         print("\n".join(summary.lines()))

@@ -16,10 +16,8 @@ from typing import Any, List, Optional, Sequence
 
 from emulators.kendo import KendoEmulator
 from emulators.zoom import ZoomEmulator
-from sources.zoom.auth import ZoomAuth
-from sources.zoom.client import ZoomClient
 from sources.zoom.credentials import ZoomCredentials
-from sources.zoom.ratelimit import RateLimiter
+from sources.zoom.factory import make_client
 
 from .analyst.report import write_report
 from .analyst.views import create_views
@@ -115,9 +113,7 @@ def _run_demo(out: Path, users: int, stop: threading.Event) -> int:
             zoom.client_id,
             zoom.client_secret,
         )
-        client = ZoomClient(
-            ZoomAuth(creds, zoom.token_url), base_url=zoom.api_base, limiter=RateLimiter("pro")
-        )
+        client = make_client(creds, base_url=zoom.api_base, token_url=zoom.token_url, rate_limit_plan="pro")
         client.stop = stop
         pipeline = make_pipeline(
             "duckdb", "zoom", str(db_path), pipeline_name="zoom_demo", pipelines_dir=str(out / "pipelines")

@@ -10,27 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 import dlt
-from dlt.common.configuration.inject import with_config
 from dlt.common.configuration.providers import EnvironProvider
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
 
-from sources.zoom import zoom_source
-from sources.zoom.auth import ZoomAuth
+from sources.zoom import registry, zoom_source
 from sources.zoom.client import ZoomClient
 from sources.zoom.config_values import (
     parse_date,
-    parse_rate_limit_overrides,
-    parse_rate_limit_plan,
     parse_windows_per_run,
 )
-from sources.zoom.credentials import TZoomCredentials
-from sources.zoom.instances import TIME_BOUND
-from sources.zoom.ratelimit import RateLimiter
-from sources.zoom.recordings import TABLES as RECORDING_TABLES
-from sources.zoom.rows import parse_time
+from sources.zoom.dates import parse_time
+from sources.zoom.factory import client_from_config
 from sources.zoom.run_context import RunStats
-from sources.zoom.settings import REJECTED_ROWS_TABLE
 from sources.zoom.windows import after_windows
 
 logger = logging.getLogger("pipelines")
@@ -49,36 +41,22 @@ EXTRACT_DEFAULTS = {"workers": 96, "max_parallel_items": 256}
 
 def all_resources() -> List[str]:
     """Names of every table resource the source offers (hidden feeders excluded)."""
-    return [name for name, r in _probe_source().resources.items() if r.selected]
+    return [t.name for t in registry.resources() if not t.hidden]
 
 
 def resources_for(tables: Sequence[str], known: Sequence[str]) -> List[str]:
     """The resources that build `tables` (names as `zoom-pipeline tables` lists them): a table built from
     another selects what it is built from (`calls` → `recordings`; `rejected_rows` → every resource)."""
-    unknown = sorted(
-        t for t in set(tables) if t not in known and t not in RECORDING_TABLES and t != REJECTED_ROWS_TABLE
-    )
+    choices = [t.name for t in registry.visible()]
+    unknown = sorted(set(tables) - set(choices))
     if unknown:
-        choices = [*known, *RECORDING_TABLES, REJECTED_ROWS_TABLE]
         raise ValueError(
             f"unknown resource(s) in --resources: {', '.join(unknown)}; choose from {', '.join(choices)}"
         )
-    if REJECTED_ROWS_TABLE in tables:
+    made_by = {t: registry.table(t).made_by or t for t in tables}
+    if "*" in made_by.values():
         return list(known)
-    wanted = {"recordings" if t in RECORDING_TABLES else t for t in tables}
-    return [r for r in known if r in wanted]
-
-
-def _probe_source() -> Any:
-    from sources.zoom.credentials import ZoomCredentials
-
-    creds = ZoomCredentials()
-    creds.account_id, creds.client_id, creds.client_secret = "probe", "probe", "probe"
-    return zoom_source(credentials=creds, client=_NullClient())  # type: ignore[arg-type]
-
-
-class _NullClient:
-    """Stands in for a client when only the resource list is wanted; never called."""
+    return [r for r in known if r in made_by.values()]
 
 
 def make_pipeline(
@@ -131,22 +109,8 @@ def make_pipeline(
     return configure_idempotent_load(pipeline)
 
 
-@with_config(sections=("sources", "zoom"))
-def build_client(
-    credentials: TZoomCredentials = dlt.secrets.value,
-    base_url: Optional[str] = None,
-    token_url: Optional[str] = None,
-    rate_limit_plan: Any = None,
-    rate_limit_overrides: Any = None,
-) -> ZoomClient:
-    """A Zoom client from `sources.zoom.*` config and secrets (shared by every step of one run).
-
-    The rate-limit settings are untyped for dlt, so a bad value fails in `config_values` with its name."""
-    auth = ZoomAuth(credentials, token_url)
-    limiter = RateLimiter(
-        parse_rate_limit_plan(rate_limit_plan), parse_rate_limit_overrides(rate_limit_overrides)
-    )
-    return ZoomClient(auth, base_url=base_url, limiter=limiter)
+# the CLI's client: `sources.zoom.*` config and secrets (sources/zoom/factory.py)
+build_client = client_from_config
 
 
 @dataclass
@@ -208,6 +172,7 @@ def load_zoom(
     start_date: Optional[str] = None,
     end_date: Optional[str] = None,
     windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
+    instances: Optional[Sequence[str]] = None,
     **source_kwargs: Any,
 ) -> LoadSummary:
     """Loads Zoom into `pipeline`, walking time-bound data in steps of `windows_per_run` month windows.
@@ -223,6 +188,8 @@ def load_zoom(
         start_date: first run's backfill start, or with `end_date` a fixed range (no cursor moves).
         end_date: end of a fixed range.
         windows_per_run: month windows per step.
+        instances: meeting instance UUIDs to read instead of the month windows (`--instances`): one
+            step, time-bound tables only, no cursor moves.
         source_kwargs: more `zoom_source` arguments (e.g. `lag_days`).
 
     Returns:
@@ -233,8 +200,8 @@ def load_zoom(
     windows_per_run = parse_windows_per_run(windows_per_run)
     known = all_resources()
     selected = resources_for(resources, known) if resources else known
-    time_bound = [r for r in selected if r in TIME_BOUND]
-    entities = [r for r in selected if r not in TIME_BOUND]
+    time_bound = [r for r in selected if r in registry.time_bound()]
+    entities = [r for r in selected if r not in registry.time_bound()]
     kwargs = dict(source_kwargs)
     # one per load: every step's ZoomRun adds its skips to it (thread-safe)
     stats: RunStats = kwargs.pop("run_stats", None) or RunStats()
@@ -260,7 +227,10 @@ def load_zoom(
         for table, n in _row_counts(pipeline).items():
             summary.rows[table] = summary.rows.get(table, 0) + n
 
-    if end_date:
+    if instances:
+        if time_bound:
+            step(time_bound, instances=list(instances))
+    elif end_date:
         # A fixed range: walked in steps of its own, stateless (cursors don't move).
         start = _day(start_date or kwargs.get("start_date"), "start_date")
         end = _day(end_date, "end_date")

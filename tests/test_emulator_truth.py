@@ -124,6 +124,19 @@ def crawl(api: ZoomApi, today: date, days: int) -> dict:
                     answer=d["answer"],
                     occurrence=alike[same],
                 )
+        asked: Counter[tuple] = Counter()  # the same question asked again by the same person: 1, 2, ...
+        for q in api.json(f"/past_meetings/{enc}/qa")["questions"]:
+            for d in q["question_details"]:
+                asked[(q["name"], q["email"], d["question"])] += 1
+                add(
+                    "past_meeting_qa",
+                    meeting_uuid=u,
+                    name=q["name"],
+                    email=q["email"],
+                    question=d["question"],
+                    answer=d["answer"],
+                    occurrence=asked[(q["name"], q["email"], d["question"])],
+                )
 
     calls = []
     for u, rec in recordings.items():
@@ -215,6 +228,7 @@ def test_truth_matches_a_full_paging_walk(zoom_emulator: ZoomEmulator, zoom_api:
         "meetings",
         "past_meetings",
         "meeting_participants",
+        "past_meeting_qa",
         "recordings",
         "recording_files",
         "transcripts",

@@ -19,8 +19,9 @@ from emulators.zoom import ZoomEmulator
 from emulators.zoom.fixtures import encode_uuid
 from emulators.zoom.windows import add_months
 from pipelines.load import load_zoom
+from sources.zoom import registry
 
-REPORT_TABLES = ["report_meetings", "report_meeting_participants", "report_webinar_participants"]
+REPORT_TABLES = registry.reported()
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from emulators.zoom import ZoomEmulator
 from sources.zoom.arrow_pages import participant_page
 from sources.zoom.column_types import COLUMN_TYPES, PARTICIPANT
 from sources.zoom.past_meetings import poll_answer_rows
+from sources.zoom.registry import key_of
 from sources.zoom.rejects import screen_rows
 from sources.zoom.run_context import RunStats, ZoomRun
 from sources.zoom.settings import ENDPOINTS
@@ -71,8 +72,7 @@ def _run() -> ZoomRun:
 
 
 def _key(table: str) -> tuple:
-    key = ENDPOINTS[table].primary_key
-    return (key,) if isinstance(key, str) else tuple(key or ())
+    return key_of(table)
 
 
 @st.composite

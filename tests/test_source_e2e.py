@@ -7,6 +7,7 @@ from typing import Any, Iterator, Tuple
 
 import pytest
 from zoom_helpers import (
+    ZOOM_TABLES,
     count,
     duplicates,
     load,
@@ -20,30 +21,6 @@ from zoom_helpers import (
 from emulators.zoom import ZoomEmulator
 
 HISTORY_DAYS = 60
-ZOOM_TABLES = [
-    "users",
-    "meetings",
-    "past_meetings",
-    "meeting_participants",
-    "meeting_registrants",
-    "meeting_polls",
-    "meeting_poll_results",
-    "webinars",
-    "past_webinars",
-    "webinar_registrants",
-    "webinar_panelists",
-    "webinar_polls",
-    "webinar_tracking_sources",
-    "webinar_absentees",
-    "webinar_participants",
-    "recordings",
-    "recording_files",
-    "report_meetings",
-    "report_meeting_participants",
-    "report_webinar_participants",
-    "channels",
-    "channel_members",
-]
 
 
 def _start(emu: Any) -> str:

@@ -10,20 +10,17 @@ import dlt
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.load import LoadSummary, load_zoom
+from sources.zoom import registry
 from sources.zoom.auth import ZoomAuth
 from sources.zoom.client import ZoomClient
 from sources.zoom.credentials import ZoomCredentials
 from sources.zoom.ratelimit import RateLimiter
-from sources.zoom.settings import ENDPOINTS
 
+# Tables loaded from Zoom's responses (compared with the emulator's truth by key).
+ZOOM_TABLES = [t.name for t in registry.visible() if t.rows == registry.API]
 # Tables the recordings resource loads from each recorded instance and its files.
-RECORDING_TABLES = [
-    "recordings",
-    "recording_files",
-    "transcripts",
-    "transcript_segments",
-    "caption_segments",
-    "chat_messages",
+RECORDING_TABLES = ["recordings"] + [
+    t.name for t in registry.side_tables("recordings") if t.rows in (registry.API, registry.FILE)
 ]
 
 # Our pacing is tested on its own; end-to-end tests run the emulator without limits and pace loosely.
@@ -82,10 +79,7 @@ def _norm(value: Any) -> Any:
 
 
 def table_key(table: str) -> Tuple[str, ...]:
-    from sources.zoom.recordings import TABLES
-
-    key = TABLES[table]["primary_key"] if table in TABLES else ENDPOINTS[table].primary_key
-    return tuple(key) if isinstance(key, (tuple, list)) else (key,)
+    return registry.table(table).key_fields
 
 
 def warehouse_rows(pipeline: Pipeline, table: str, columns: Sequence[str]) -> List[Tuple[Any, ...]]:

@@ -21,6 +21,7 @@ TABLES = [
     "meeting_registrants",
     "meeting_polls",
     "meeting_poll_results",
+    "past_meeting_qa",
     "webinars",
     "past_webinars",
     "webinar_registrants",
@@ -110,6 +111,28 @@ def _poll_answers(inst: Instance, uuid: str) -> list[dict]:
     return rows
 
 
+def _questions(inst: Instance, uuid: str) -> list[dict]:
+    """One row per question in GET /past_meetings/{uuid}/qa; `occurrence` numbers the same question asked
+    again by the same person (Zoom gives questions no id or time)."""
+    seen: Counter[tuple] = Counter()
+    rows = []
+    for asker in inst.qa:
+        for d in asker["question_details"]:
+            same = (asker["name"], asker["email"], d["question"])
+            seen[same] += 1
+            rows.append(
+                {
+                    "meeting_uuid": uuid,
+                    "name": asker["name"],
+                    "email": asker["email"],
+                    "question": d["question"],
+                    "answer": d["answer"],
+                    "occurrence": seen[same],
+                }
+            )
+    return rows
+
+
 def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) -> dict:
     """Args: frm/to limit time-bound tables to instances starting in [frm, to) (UTC dates)."""
     now = ds.now
@@ -151,6 +174,7 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
                     )
                 if m.host.polls_enabled:  # polls off for the host: Zoom answers 400/4400
                     t["meeting_poll_results"] += _poll_answers(inst, u)
+                t["past_meeting_qa"] += _questions(inst, u)
             if reports and reportable(inst, now) and m.host.status == "active":
                 t["report_meetings"].append({"uuid": u})
                 t["report_meeting_participants"] += _participants(

@@ -4,16 +4,15 @@ reports and Team Chat. See README "Table reference" for every table's key, curso
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib import import_module
 from typing import Any, Dict, Iterable, Optional
 
 import dlt
 from dlt.extract.items import TableNameMeta
 from dlt.sources import DltResource
 
-from . import instances, meetings, past_meetings, recordings, reports, team_chat, users, webinars
-from .auth import ZoomAuth
+from . import instances, registry
 from .client import ZoomClient
-from .column_types import column_hints
 from .config_values import (
     SettingError,
     parse_date,
@@ -21,21 +20,17 @@ from .config_values import (
     parse_lag_days,
     parse_rate_limit_overrides,
     parse_rate_limit_plan,
+    parse_uuid_list,
 )
 from .credentials import TZoomCredentials
-from .ratelimit import RateLimiter
+from .factory import make_client
 from .rejects import REJECTED_ROWS_HINTS
 from .run_context import RunStats, ZoomRun
 from .sensitive import drop_sensitive
-from .settings import ENDPOINTS, REJECTED_ROWS_TABLE
+from .settings import REJECTED_ROWS_TABLE
 from .windows import default_start_date
 
 __all__ = ["zoom_source", "ZoomRun", "RunStats"]
-
-
-def _key(name: str) -> Any:
-    key = ENDPOINTS[name].primary_key
-    return list(key) if isinstance(key, tuple) else key
 
 
 @dlt.source(name="zoom", section="zoom", max_table_nesting=2)
@@ -49,6 +44,7 @@ def zoom_source(
     rate_limit_plan: Any = None,
     rate_limit_overrides: Any = None,
     max_windows: Optional[int] = None,
+    instances: Any = None,
     keep_sensitive_fields: Any = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
@@ -70,6 +66,8 @@ def zoom_source(
 
     The settings are untyped for dlt, so a bad value fails in `config_values` with the setting's name.
         max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
+        instances: meeting instance UUIDs (a list, or comma-separated) to read instead of the month
+            windows' listings: time-bound tables for just these, whatever their date; no cursor moves.
         keep_sensitive_fields: store start links, passwords, passcodes and URL tokens as Zoom sends them
             (default: dropped and stripped; see sensitive.py).
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
@@ -99,8 +97,7 @@ def zoom_source(
                 "(Server-to-Server OAuth) or client_id, client_secret and refresh_token (user OAuth), in "
                 ".dlt/secrets.toml or as SOURCES__ZOOM__CREDENTIALS__* environment variables"
             )
-        auth = ZoomAuth(credentials, token_url)
-        client = ZoomClient(auth, base_url=base_url, limiter=RateLimiter(plan, overrides))
+        client = make_client(credentials, base_url, token_url, plan, overrides)
     run = ZoomRun(
         client,
         range_start=start,
@@ -108,6 +105,7 @@ def zoom_source(
         lag_seconds=lag * 86400,
         explicit_range=end is not None,
         max_windows=max_windows,
+        instance_uuids=parse_uuid_list(instances),
         stats=run_stats,
     )
     for resource in _resources(run):
@@ -119,13 +117,13 @@ def _scrubbed(item: Any) -> Any:
     return drop_sensitive(item) if isinstance(item, dict) else item  # Arrow pages hold no credentials
 
 
-def _tables(resource: DltResource, *variants: Dict[str, Any]) -> DltResource:
+def _tables(resource: DltResource, entry: registry.Table, *variants: Dict[str, Any]) -> DltResource:
     """Gives `resource` its pinned column types, and its side tables (`rejected_rows`, and any `variants`)
     their own hints. The variants are made first: dlt starts a table variant from a copy of the
     resource's hints, and the resource's columns must not become always-NULL columns of its side tables."""
     for hints in (REJECTED_ROWS_HINTS, *variants):
         resource.apply_hints(**hints, create_table_variant=True)
-    return resource.apply_hints(columns=column_hints(resource.name))
+    return resource.apply_hints(columns=entry.column_hints())
 
 
 def _rejected(meta: Any) -> bool:
@@ -133,66 +131,63 @@ def _rejected(meta: Any) -> bool:
 
 
 def _resources(run: ZoomRun) -> Iterable[DltResource]:
-    merge: Dict[str, Any] = {"write_disposition": "merge"}
+    """One dlt resource per registry entry (registry.py), parents first; SIDE tables ride on theirs."""
+    built: Dict[str, DltResource] = {}
+    for entry in registry.resources():
+        fn = _builder(entry)
+        hints: Dict[str, Any] = {"name": entry.name}
+        if entry.hidden:
+            hints["selected"] = False
+        else:
+            hints.update(write_disposition="merge", primary_key=_key(entry))
+        if entry.parallel:
+            hints["parallelized"] = True
+        if entry.parent is None:
+            resource = dlt.resource(_bind(fn, run, *entry.args), **hints)()
+        else:
+            resource = dlt.transformer(_child(run, entry, fn), data_from=built[entry.parent], **hints)
+        if not entry.hidden:
+            sides = [t.side_hints() for t in registry.side_tables(entry.name)]
+            resource = _tables(resource, entry, *sides)
+        built[entry.name] = resource
+        yield resource
 
-    def entity(fn: Any, name: str, **hints: Any) -> DltResource:
-        return _tables(dlt.resource(fn, name=name, primary_key=_key(name), **merge, **hints)(run))
 
-    def child(fn: Any, parent: DltResource, name: str, key: Any = None, **hints: Any) -> DltResource:
-        def transform(item: Any, meta: Any = None) -> Any:
-            if _rejected(meta):  # a parent row set aside has no children to fetch
-                return
-            if isinstance(item, dict) and item.get("kind") == instances.REJECTED:  # an unplaceable instance
-                yield from instances.rejected_bundle_items(run, name, item)
-                return
-            yield from fn(item)
+def _key(entry: registry.Table) -> Any:
+    return list(entry.key) if isinstance(entry.key, tuple) else entry.key
 
-        transform.__name__ = getattr(fn, "__name__", "transform")
-        resource = dlt.transformer(
-            transform, data_from=parent, name=name, primary_key=key or _key(name), **merge, **hints
-        )
-        return _tables(resource, *(recordings.TABLES.values() if name == "recordings" else ()))
 
-    user_rows = entity(users.iter_users, "users")
-    meeting_refs = dlt.resource(meetings.iter_meeting_refs, name="meeting_refs", selected=False)(run)
-    meeting_rows = child(lambda refs: meetings.iter_meeting_details(run, refs), meeting_refs, "meetings")
-    webinar_refs = dlt.resource(webinars.iter_webinar_refs, name="webinar_refs", selected=False)(run)
-    webinar_rows = child(lambda refs: webinars.iter_webinar_details(run, refs), webinar_refs, "webinars")
-    channel_rows = entity(team_chat.iter_channels, "channels")
-    feed = dlt.resource(instances.iter_instances, name="instances", selected=False)(run)
+def _builder(entry: registry.Table) -> Any:
+    module, function = entry.build.split(":")
+    return getattr(import_module(f"{__name__}.{module}"), function)
 
-    yield from (user_rows, meeting_refs, meeting_rows, webinar_refs, webinar_rows, channel_rows, feed)
-    for name, endpoint in (
-        ("meeting_registrants", "meeting_registrants"),
-        ("meeting_polls", "meeting_polls"),
-    ):
-        yield child(_bind(meetings.iter_meeting_children, run, name, endpoint), meeting_rows, name)
-    for name in ("webinar_registrants", "webinar_panelists", "webinar_polls", "webinar_tracking_sources"):
-        yield child(_bind(webinars.iter_webinar_children, run, name), webinar_rows, name)
-    yield child(lambda ch: team_chat.iter_channel_members(run, ch), channel_rows, "channel_members")
 
-    # Time-bound tables: one parallel generator per instance bundle.
-    parallel: Dict[str, Any] = {"parallelized": True}
-    yield child(_bind(past_meetings.iter_past_meetings, run), feed, "past_meetings", **parallel)
-    yield child(_bind(past_meetings.iter_meeting_participants, run), feed, "meeting_participants", **parallel)
-    yield child(_bind(past_meetings.iter_meeting_poll_results, run), feed, "meeting_poll_results", **parallel)
-    yield child(_bind(recordings.iter_recordings, run), feed, "recordings", **parallel)
-    yield child(_bind(reports.iter_report_meetings, run), feed, "report_meetings")
-    yield child(_bind(reports.iter_report_participants, run), feed, "report_meeting_participants", **parallel)
-    yield child(_bind(webinars.iter_past_webinars, run), feed, "past_webinars")
-    for name in ("webinar_absentees", "webinar_participants", "report_webinar_participants"):
-        yield child(_bind(webinars.iter_webinar_instance_children, run, name), feed, name, **parallel)
+def _child(run: ZoomRun, entry: registry.Table, fn: Any) -> Any:
+    """The transformer of a child table: skips parent rows set aside, and turns an unplaceable instance
+    into the `rejected_rows` row of the table it feeds."""
+    name = entry.name
+
+    def transform(item: Any, meta: Any = None) -> Any:
+        if _rejected(meta):  # a parent row set aside has no children to fetch
+            return
+        if isinstance(item, dict) and item.get("kind") == instances.REJECTED:  # an unplaceable instance
+            yield from instances.rejected_bundle_items(run, name, item)
+            return
+        yield from fn(run, *entry.args, item)
+
+    transform.__name__ = getattr(fn, "__name__", "transform")
+    return transform
 
 
 def _bind(fn: Any, *args: Any) -> Any:
-    """A one-argument transformer that yields from `fn(*args, item)` (dlt passes the parent item).
+    """A generator function that yields from `fn(*args)`.
 
     It must be a generator function: for a plain function that returns a generator, dlt's `parallelized`
     only creates the generator in the pool and iterates it on the main thread, so requests run serially.
     """
 
-    def transform(item: Any) -> Any:
-        yield from fn(*args, item)
+    def resource() -> Any:
+        yield from fn(*args)
 
-    transform.__name__ = getattr(fn, "__name__", "transform")
-    return transform
+    resource.__name__ = getattr(fn, "__name__", "resource")
+    return resource

@@ -38,9 +38,9 @@ from dlt.common.typing import TDataItems
 from dlt.normalize.configuration import ItemsNormalizerConfiguration
 
 from .column_types import PARTICIPANT
+from .registry import key_of
 from .rejects import screened
 from .rows import row_of
-from .settings import ENDPOINTS
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +80,7 @@ def participant_page(
     items = screened(run, resource, rows)
     if not items or not isinstance(items[0], list) or not _dlt_columns_enabled(run):
         return items
-    key = ENDPOINTS[resource].primary_key or ()
-    table = participant_table(items[0], list(parent_keys), (key,) if isinstance(key, str) else key)
+    table = participant_table(items[0], list(parent_keys), key_of(resource))
     return items if table is None else [table, *items[1:]]
 
 

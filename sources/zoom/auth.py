@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import os
-import random
 import tempfile
 import threading
 import time
@@ -35,6 +34,7 @@ from requests.auth import AuthBase
 from . import settings
 from .credentials import TZoomCredentials, ZoomCredentials, ZoomUserCredentials
 from .errors import ZoomAuthError, ZoomConfigError, ZoomError, ZoomTransientError, connect_problem
+from .retry import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ class ZoomAuth(AuthBase):
                     raise self._token_error(resp, grant)
                 problem = f"HTTP {status}"
             if attempt < self.max_attempts:
-                wait = min(delay * 2 ** (attempt - 1), 10.0) * (0.5 + random.random())
+                wait = backoff(attempt, delay, 10.0)
                 logger.warning(
                     "Zoom token endpoint %s failed (%s); retrying (%d of %d) in %.1f s; check %s",
                     self.token_url,

@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from .dates import to_utc
 from .file_errors import FileParseError
 from .file_text import decode_file_text, looks_binary
 
@@ -161,7 +162,7 @@ def chat_rows(
         Rows ``{meeting_uuid, sequence, sent_at, offset_ms, sender, recipient, is_private, kind,
         message, reply_to, reaction}``; ``sent_at`` is a UTC datetime or None.
     """
-    start = _utc(meeting_start)
+    start = to_utc(meeting_start)
     return [
         {
             "meeting_uuid": meeting_uuid,
@@ -178,10 +179,6 @@ def chat_rows(
         }
         for m in messages
     ]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _is_body(header: _Header, line: str) -> bool:

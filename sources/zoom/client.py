@@ -21,14 +21,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 import string
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -57,6 +55,7 @@ from .errors import (
 )
 from .log_redaction import install_http_log_redaction
 from .ratelimit import RateLimiter
+from .retry import RetryBudget, backoff, parse_retry_after
 
 logger = logging.getLogger(__name__)
 install_http_log_redaction()  # urllib3 logs request lines with their query: download tokens, signatures
@@ -105,38 +104,6 @@ def encode_path_param(value: Any) -> str:
     if text.startswith("/") or "//" in text:
         return quote(once, safe="")
     return once
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> tuple[float | None, datetime | None]:
-    """Reads a Retry-After header.
-
-    Returns:
-        (seconds to wait, None) for a number of seconds or an HTTP-date; (seconds until then, the
-        datetime) for an ISO-8601 datetime, which is how Zoom says a daily limit resets; (None, None)
-        when missing or unreadable.
-    """
-    if not value or not value.strip():
-        return None, None
-    text = value.strip()
-    now = now or datetime.now(UTC)
-    try:
-        return max(0.0, float(text)), None
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - now).total_seconds()), when
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None, None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds()), None
 
 
 def record_identity(record: Any) -> str:
@@ -327,7 +294,7 @@ class ZoomClient:
         given = access_token or query_token
         auth: AuthBase = _Bearer(given) if given else self.auth
         delivered = 0
-        start = time.monotonic()
+        budget = RetryBudget(self.max_attempts, self.max_retry_time)
         attempt = 0
         while True:
             attempt += 1
@@ -374,7 +341,7 @@ class ZoomClient:
                 raise _html_error(url, resp.status_code, page.content_type) from None
             except _RETRYABLE_EXC as exc:
                 wait = self._backoff(attempt)
-                if attempt >= self.max_attempts or time.monotonic() - start + wait > self.max_retry_time:
+                if budget.spent(attempt, wait):
                     raise ZoomDownloadError(
                         f"download of {safe_url(url)} kept failing ({type(exc).__name__}) after {attempt} attempts",
                         endpoint="download",
@@ -485,8 +452,7 @@ class ZoomClient:
         return body
 
     def _backoff(self, attempt: int) -> float:
-        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        return cap * random.uniform(0.5, 1.0)
+        return backoff(attempt, self.backoff_base, self.backoff_max)
 
     def _count(self, bucket: str, what: str, n: int = 1) -> None:
         with self._stats_lock:
@@ -505,7 +471,7 @@ class ZoomClient:
         """One logical GET with Zoom's retry rules; returns a < 400 response or raises a ZoomError."""
         bucket = category or DOWNLOAD
         auth = auth or self.auth
-        start = time.monotonic()
+        budget = RetryBudget(self.max_attempts, self.max_retry_time)
         attempt = 0
         refreshed = False
         shown = safe_url(url)
@@ -582,10 +548,10 @@ class ZoomClient:
                     wait = self._backoff(attempt)
                 else:
                     raise _final_error(status, body, name)
-            if attempt >= self.max_attempts or time.monotonic() - start + wait > self.max_retry_time:
+            if budget.spent(attempt, wait):
                 raise ZoomTransientError(
                     f"Zoom {name} {shown}: gave up after {attempt} attempts in "
-                    f"{time.monotonic() - start:.1f} s (last: {problem})",
+                    f"{budget.elapsed():.1f} s (last: {problem})",
                     status=status,
                     endpoint=name,
                 )

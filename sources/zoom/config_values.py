@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
-from typing import Any, Dict, Optional
+from datetime import datetime
+from typing import Any, Dict, List, Optional
 
 from . import settings
+from .dates import parse_instant
 from .ratelimit import to_category
-from .rows import parse_time
 
 CATEGORIES = ", ".join(c.value for c in settings.Category)
 
@@ -32,19 +32,20 @@ def parse_date(value: Any, setting: str) -> Optional[datetime]:
     """A UTC datetime from a date, a datetime or an ISO string ("2026-01-01", "2026-01-01T08:00:00Z")."""
     if _blank(value):
         return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = str(value).strip()
-    parsed = None
-    try:
-        parsed = parse_time(text if "T" in text else f"{date.fromisoformat(text)}T00:00:00Z")
-    except ValueError:
-        pass
+    parsed = parse_instant(value)
     if parsed is None:
         raise SettingError(f"{setting}: {value!r} is not a date; use YYYY-MM-DD (UTC), e.g. 2026-01-01")
     return parsed
+
+
+def parse_uuid_list(value: Any, setting: str = "--instances") -> List[str]:
+    """Instance UUIDs from a list or comma-separated text, blanks dropped, order kept."""
+    if _blank(value):
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+        raise SettingError(f"{setting}: {value!r} is not a list of meeting UUIDs; use UUID,UUID,...")
+    return [v.strip() for v in items if v.strip()]
 
 
 def parse_lag_days(value: Any, setting: str = "sources.zoom.lag_days") -> float:

@@ -1,14 +1,22 @@
-"""Ended meeting and webinar instances: the feeder of every time-bound table.
+"""Ended meeting and webinar instances: the feeder of every time-bound table, a stream of instance
+references (`InstanceRef`: uuid, id, host, start, kind, where found).
 
 Instances are found three ways, because each misses some: past-instance listings of the hosts' meetings
 (misses instant meetings), report listings (only meetings with two or more participants, last six
-months) and recording listings. Each listing is called once per run; the feeder yields one "bundle"
-per instance and listing, and the time-bound resources (past_meetings, recordings, reports, ...) take
-the bundles they need.
+months) and recording listings. Each listing is called once per run; the feeder yields one reference
+per instance and listing, and the time-bound resources (past_meetings, recordings, reports, ...) are
+stateless transformers that take the kinds they need (registry.py). Another discoverer can feed the
+same stream: `--instances UUID,...` (an explicit list, read by UUID; no window, no cursor moves).
 
 Each time-bound resource keeps its own cursor (`window_cursor` in its dlt resource state). A run walks
 month windows from the oldest selected cursor minus the lag, up to the end of the range; cursors move
 only when the extract finishes, so a run that stops resumes from the last finished run's end.
+
+The cursor is dlt resource state, not `dlt.sources.incremental`: an incremental follows the rows a
+resource yields, but here one feeder's listings serve every time-bound table, a table's cursor must reach
+the end of its range even when a month held no rows, and windows are planned from all selected cursors
+before any row exists. Rows are deduplicated by merge keys (and `run.claim` within a run), not by
+incremental's seen-hashes.
 """
 
 from __future__ import annotations
@@ -18,31 +26,30 @@ import logging
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypedDict
 
 import dlt
 from dlt.common.typing import TDataItem
 
+from .dates import parse_time
+from .errors import ZoomNotFound
+from .registry import (
+    MEETING_INSTANCE,
+    RECORDING,
+    REPORT,
+    WEBINAR_INSTANCE,
+    reported,
+    table,
+    time_bound,
+    wanting,
+)
 from .rejects import rejected_row
-from .rows import parse_time
 from .run_context import ZoomRun
 from .settings import ENDPOINTS, REJECTED_ROWS_TABLE, Category
 from .windows import after_windows, iter_windows, report_horizon
 
 logger = logging.getLogger("sources.zoom")
 
-MEETING_INSTANCE_TABLES = ("past_meetings", "meeting_participants", "meeting_poll_results")
-RECORDING_TABLES = ("recordings",)
-REPORT_TABLES = ("report_meetings", "report_meeting_participants")
-WEBINAR_INSTANCE_TABLES = (
-    "past_webinars",
-    "webinar_absentees",
-    "webinar_participants",
-    "report_webinar_participants",
-)
-TIME_BOUND = MEETING_INSTANCE_TABLES + RECORDING_TABLES + REPORT_TABLES + WEBINAR_INSTANCE_TABLES
-# Every table read from a /report/ endpoint: Zoom answers those for the last six months only.
-REPORTED = REPORT_TABLES + ("report_webinar_participants",)
 LISTING_THREADS = 8
 
 
@@ -66,9 +73,27 @@ def plan_ranges(run: ZoomRun, selected: List[str]) -> Dict[str, Tuple[datetime, 
     return {r: (s, end) for r, s in starts.items()}
 
 
+class InstanceRef(TypedDict):
+    """One ended instance, as a listing found it (a REJECTED record has `table`, `reason`, `payload`)."""
+
+    kind: str  # registry.MEETING_INSTANCE, RECORDING, REPORT or WEBINAR_INSTANCE
+    uuid: str
+    id: Any  # the meeting or webinar id
+    host_id: str
+    start_time: datetime
+    payload: Dict[str, Any]  # the listing's record (a recording's includes its files)
+    found_in: str  # the endpoint that found it, or EXPLICIT
+
+
+EXPLICIT = "explicit"  # found in the run's `--instances` list
+
+
 def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
-    """Yields one bundle per instance and listing: {kind, uuid, id, host_id, start_time, payload}."""
-    selected = [r for r in TIME_BOUND if r in dlt.current.source().selected_resources]
+    """Yields one instance reference per instance and listing (see `InstanceRef`)."""
+    selected = [r for r in time_bound() if r in dlt.current.source().selected_resources]
+    if run.instance_uuids:
+        yield from _explicit_instances(run, selected)
+        return
     ranges = plan_ranges(run, selected)
     if not ranges:
         return
@@ -83,23 +108,23 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     # at once instead of waiting behind Medium listings that queue in a busy Medium lane.
     lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
     horizon = report_horizon(datetime.now(UTC).date())
-    if any(ranges[r][0].date() < horizon for r in REPORTED if r in ranges):
+    if any(ranges[r][0].date() < horizon for r in reported() if r in ranges):
         _log_report_horizon(run, horizon)
     # Windowed listings first: recordings start downloads and parsing, which take time but no rate-limit
     # budget, so they overlap the per-meeting instance listings instead of trailing them. Webinars before
     # meetings: their instances feed Heavy children that keep the Heavy lane busy meanwhile.
     for w in windows:
         for host in hosts:
-            if wanted & set(REPORT_TABLES + MEETING_INSTANCE_TABLES) and w[1] >= horizon:
+            if wanted & set(wanting(REPORT)) and w[1] >= horizon:
                 report_window = (max(w[0], horizon), w[1])
                 lanes[_category("report_meetings")].append(partial(_reports, run, host, report_window))
-            if wanted & set(RECORDING_TABLES + MEETING_INSTANCE_TABLES):
+            if wanted & set(wanting(RECORDING)):
                 lanes[_category("recordings")].append(partial(_recordings, run, host, w))
     for host in hosts:
-        if wanted & set(WEBINAR_INSTANCE_TABLES):
+        if wanted & set(wanting(WEBINAR_INSTANCE)):
             lanes[_category("webinars")].append(partial(_webinar_instances, run, host, start, end))
     for host in hosts:
-        if wanted & set(MEETING_INSTANCE_TABLES):
+        if wanted & set(wanting(MEETING_INSTANCE)):
             lanes[_category("meetings")].append(partial(_meeting_instances, run, host, start, end))
     count = sum(len(q) for q in lanes.values())
     logger.info("instances: %d listings over %d windows for %d hosts", count, len(windows), len(hosts))
@@ -109,6 +134,41 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     if not run.explicit_range:
         for resource, (_, resource_end) in ranges.items():
             dlt.current.resource_state(resource)["window_cursor"] = resource_end.isoformat()
+
+
+def _explicit_instances(run: ZoomRun, selected: List[str]) -> Iterator[Dict[str, Any]]:
+    """References for the run's `--instances` UUIDs: each read by UUID as a past meeting (and its
+    recording, when `recordings` is selected), whatever its date; no cursor moves."""
+    if not selected:
+        return
+    everything = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+    run.ranges.update({r: everything for r in selected})
+    wanted = set(selected)
+    lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
+    for uuid in dict.fromkeys(run.instance_uuids):
+        if wanted & set(wanting(MEETING_INSTANCE)):
+            lanes[_category("past_meetings")].append(partial(_explicit_meeting, run, uuid))
+        if wanted & set(wanting(RECORDING)):
+            lanes[_category("meeting_recordings")].append(partial(_explicit_recording, run, uuid))
+    logger.info("instances: %d given with --instances", len(set(run.instance_uuids)))
+    yield from _run_listings(lanes)
+
+
+def _explicit_meeting(run: ZoomRun, uuid: str) -> ListingResult:
+    detail = run.get_or_skip("past_meetings", meeting_uuid=uuid)
+    if detail is None:
+        return [], []
+    ref = _bundle(MEETING_INSTANCE, dict(detail, uuid=detail.get("uuid") or uuid), "", EXPLICIT)
+    return [ref] if ref else [], []
+
+
+def _explicit_recording(run: ZoomRun, uuid: str) -> ListingResult:
+    try:
+        body = run.client.get("meeting_recordings", meeting_uuid=uuid)
+    except ZoomNotFound:  # no recording (3301) or no such meeting: nothing to read
+        return [], []
+    ref = _bundle(RECORDING, dict(body, uuid=body.get("uuid") or uuid), "", EXPLICIT)
+    return [ref] if ref else [], []
 
 
 def _log_report_horizon(run: ZoomRun, horizon: Any) -> None:
@@ -183,7 +243,7 @@ _LISTING_TABLES = {
 }
 
 
-def _bundle(kind: str, record: Dict[str, Any], host_id: str, **extra: Any) -> Optional[Dict[str, Any]]:
+def _bundle(kind: str, record: Dict[str, Any], host_id: str, found_in: str) -> Optional[Dict[str, Any]]:
     start_time = parse_time(record.get("start_time")) if isinstance(record.get("start_time"), str) else None
     uuid = record.get("uuid")
     if start_time is None or not isinstance(uuid, str) or not uuid:
@@ -191,15 +251,16 @@ def _bundle(kind: str, record: Dict[str, Any], host_id: str, **extra: Any) -> Op
         if reason == "start_time":
             reason = f"start_time: not a timestamp: {record.get('start_time')!r}"[:120]
         return {"kind": REJECTED, "table": _LISTING_TABLES[kind], "reason": reason, "payload": record}
-    return {
-        "kind": kind,
-        "uuid": record["uuid"],
-        "id": record.get("id"),
-        "host_id": record.get("host_id") or host_id,
-        "start_time": start_time,
-        "payload": record,
-        **extra,
-    }
+    ref = InstanceRef(
+        kind=kind,
+        uuid=uuid,
+        id=record.get("id"),
+        host_id=record.get("host_id") or host_id,
+        start_time=start_time,
+        payload=record,
+        found_in=found_in,
+    )
+    return dict(ref)
 
 
 def _meeting_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> ListingResult:
@@ -239,7 +300,7 @@ def _past_instances(
     out = []
     for inst in run.list_all(resource, endpoint, **{id_param: parent["id"]}):
         record = dict(inst, id=parent["id"], topic=parent.get("topic"))
-        bundle = _bundle(kind, record, host)
+        bundle = _bundle(kind, record, host, endpoint)
         if bundle and (bundle["kind"] == REJECTED or start <= bundle["start_time"] < end):
             out.append(bundle)
     return out, []
@@ -251,19 +312,19 @@ def _window_params(window: Tuple[Any, Any]) -> Dict[str, str]:
 
 def _recordings(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResult:
     out = []
-    for page in run.pages_or_skip("recordings", "recordings", user_id=host, params=_window_params(window)):
+    for page in run.pages_or_skip("recordings", user_id=host, params=_window_params(window)):
         echoed = getattr(page, "envelope", {}).get("from")
         if echoed and echoed > window[0].isoformat():
             # Zoom narrows windows over a calendar month silently; ours never are, so this means lost data.
             logger.warning("Zoom clamped recordings window %s..%s to start %s", *window, echoed)
-        out += [b for r in page if (b := _bundle("recording", r, host))]
+        out += [b for r in page if (b := _bundle(RECORDING, r, host, "recordings"))]
     return out, []
 
 
 def _reports(run: ZoomRun, host: str, window: Tuple[Any, Any]) -> ListingResult:
     params = dict(_window_params(window), type="past")
-    rows = run.list_all("report_meetings", "report_meetings", user_id=host, params=params)
-    return [b for r in rows if (b := _bundle("report", r, host))], []
+    rows = run.list_all("report_meetings", user_id=host, params=params)
+    return [b for r in rows if (b := _bundle(REPORT, r, host, "report_meetings"))], []
 
 
 def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) -> ListingResult:
@@ -286,12 +347,13 @@ def rejected_bundle_items(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -
     return [dlt.mark.with_table_name([row], REJECTED_ROWS_TABLE)]
 
 
-def takes(run: ZoomRun, resource: str, bundle: Dict[str, Any], *kinds: str) -> bool:
-    """Whether `resource` handles `bundle`: one of its `kinds`, in the resource's own range for this run
-    (cursors differ per resource), and the first bundle of this instance it sees (listings overlap)."""
+def takes(run: ZoomRun, resource: str, bundle: Dict[str, Any]) -> bool:
+    """Whether `resource` handles `bundle`: one of the kinds it takes (registry.py), in the resource's own
+    range for this run (cursors differ per resource), and the first bundle of this instance it sees
+    (listings overlap)."""
     rng = run.ranges.get(resource)
     return (
-        bundle["kind"] in kinds
+        bundle["kind"] in table(resource).kinds
         and rng is not None
         and rng[0] <= bundle["start_time"] < rng[1]
         and run.claim(resource, bundle["uuid"])

@@ -32,18 +32,16 @@ def iter_meeting_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
 
 @dlt.defer
 def _meeting_detail(run: ZoomRun, ref: Dict[str, Any]) -> Iterator[TDataItems]:
-    detail = run.get_or_skip("meetings", "meeting", meeting_id=ref["id"])
+    detail = run.get_or_skip("meetings", meeting_id=ref["id"])
     return iter(screened(run, "meetings", [normalize_times(detail)] if detail is not None else []))
 
 
-def iter_meeting_children(
-    run: ZoomRun, resource: str, endpoint: str, meeting: TDataItem
-) -> Iterator[TDataItem]:
+def iter_meeting_children(run: ZoomRun, resource: str, meeting: TDataItem) -> Iterator[TDataItem]:
     """Yields a deferred listing of a meeting's registrants or polls, keyed by `meeting_id`."""
     for m in meeting if isinstance(meeting, list) else [meeting]:
         if resource == "meeting_registrants" and not _registration_enabled(m):
             continue
-        yield _meeting_children(run, resource, endpoint, m["id"])
+        yield _meeting_children(run, resource, m["id"])
 
 
 def _registration_enabled(meeting: Dict[str, Any]) -> bool:
@@ -53,6 +51,6 @@ def _registration_enabled(meeting: Dict[str, Any]) -> bool:
 
 
 @dlt.defer
-def _meeting_children(run: ZoomRun, resource: str, endpoint: str, meeting_id: int) -> Iterator[TDataItems]:
-    rows = run.list_all(resource, endpoint, meeting_id=meeting_id)
+def _meeting_children(run: ZoomRun, resource: str, meeting_id: int) -> Iterator[TDataItems]:
+    rows = run.list_all(resource, meeting_id=meeting_id)
     return iter(screened(run, resource, [row_of(r, meeting_id=meeting_id) for r in rows]))

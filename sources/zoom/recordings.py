@@ -12,16 +12,16 @@ from datetime import UTC, datetime
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import dlt
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TDataItem
 
-from . import chat, transcripts
+from . import chat, registry, transcripts
+from .dates import parse_time
 from .errors import ZoomDownloadError, ZoomError, ZoomNotFound
 from .file_errors import FileParseError
 from .file_text import decode_file
 from .instances import takes
 from .rejects import rejected_row, screened
-from .rows import bigint_hints, file_key, normalize_times, parse_time, text_hints, timestamp_hints
+from .rows import file_key, normalize_times
 from .run_context import ZoomRun
 from .settings import REJECTED_ROWS_TABLE
 
@@ -32,61 +32,10 @@ MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
 WEBINAR_TYPES = {5, 6, 9}
 
 
-def _table(name: str, key: Any, columns: Optional[TTableSchemaColumns] = None) -> Dict[str, Any]:
-    return dict(table_name=name, primary_key=key, write_disposition="merge", columns=columns or {})
-
-
-TABLES: Dict[str, Dict[str, Any]] = {
-    "recording_files": _table(
-        "recording_files",
-        "file_key",
-        {**timestamp_hints("recording_start", "recording_end"), **bigint_hints("file_size", "meeting_id")},
-    ),
-    "transcripts": _table(
-        "transcripts",
-        "meeting_uuid",
-        {**text_hints("language"), **bigint_hints("speaker_count", "word_count")},
-    ),
-    "transcript_segments": _table(
-        "transcript_segments",
-        ("meeting_uuid", "sequence"),
-        {**timestamp_hints("start_time"), **text_hints("speaker")},
-    ),
-    "caption_segments": _table(
-        "caption_segments",
-        ("meeting_uuid", "sequence"),
-        {**timestamp_hints("start_time"), **text_hints("speaker")},
-    ),
-    "chat_messages": _table(
-        "chat_messages",
-        ("meeting_uuid", "sequence"),
-        {**timestamp_hints("sent_at"), **text_hints("recipient", "reply_to", "reaction")},
-    ),
-    "file_errors": _table(
-        "file_errors",
-        ("meeting_uuid", "file_key"),
-        {**timestamp_hints("occurred_at"), **text_hints("file_type")},
-    ),
-    "calls": _table(
-        "calls",
-        "meeting_uuid",
-        {
-            **timestamp_hints("call_date", "recording_start"),
-            **bigint_hints("meeting_id", "duration_minutes"),
-            **text_hints(
-                "rep_name", "rep_email", "audio_url", "audio_file_id", "audio_file_type", "transcript"
-            ),
-            **{
-                c: {"data_type": "bool", "nullable": True}
-                for c in ("has_transcript", "has_audio", "processing", "ready")
-            },
-        },
-    ),
-}
-
-
 def _mark(table: str, rows: Any) -> Any:
-    return dlt.mark.with_hints(rows, dlt.mark.make_hints(**TABLES[table]), create_table_variant=True)
+    return dlt.mark.with_hints(
+        rows, dlt.mark.make_hints(**registry.table(table).side_hints()), create_table_variant=True
+    )
 
 
 def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
@@ -100,7 +49,7 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         The `recordings` row, then marked rows for recording_files, transcripts, transcript_segments,
         caption_segments, chat_messages, file_errors and calls.
     """
-    if not takes(run, "recordings", bundle, "recording"):
+    if not takes(run, "recordings", bundle):
         return
     payload: Dict[str, Any] = bundle["payload"]
     uuid = bundle["uuid"]
@@ -129,7 +78,7 @@ def iter_recordings(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         dict(normalize_times(f), file_key=file_key(f, uuid), meeting_uuid=uuid, meeting_id=payload.get("id"))
         for f in files
     ]
-    for item in screened(run, "recording_files", file_rows, TABLES["recording_files"]["primary_key"]):
+    for item in screened(run, "recording_files", file_rows, registry.table("recording_files").key):
         yield item if not isinstance(item, list) else _mark("recording_files", item)
 
     token = payload.get("download_access_token")

@@ -21,9 +21,10 @@ from dlt.common.schema.typing import TDataType, TTableSchemaColumns
 from dlt.common.typing import TDataItems
 
 from .column_types import COLUMN_TYPES
-from .rows import parse_time
+from .dates import parse_time
+from .registry import key_of
 from .sensitive import drop_sensitive
-from .settings import ENDPOINTS, REJECTED_ROWS_KEY, REJECTED_ROWS_TABLE, Key
+from .settings import REJECTED_ROWS_KEY, REJECTED_ROWS_TABLE, Key
 
 _INT64 = (-(2**63), 2**63 - 1)
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
@@ -125,8 +126,7 @@ def rejected_row(table: str, reason: str, row: Dict[str, Any], key_fields: Seque
 
 def _key_fields(key: Any, from_registry: bool) -> Tuple[str, ...]:
     if from_registry:
-        endpoint = ENDPOINTS.get(key)
-        key = endpoint.primary_key if endpoint else None
+        return key_of(key)
     if key is None:
         return ()
     return (key,) if isinstance(key, str) else tuple(key)

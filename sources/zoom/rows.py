@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable
 
 from dlt.common.schema.typing import TTableSchemaColumns
+
+from .dates import parse_time
 
 # Zoom fields that hold instants; "" (e.g. recording_end while a recording is in progress) becomes null.
 TIME_FIELDS = (
@@ -25,29 +26,6 @@ TIME_FIELDS = (
     "deleted_time",
     "auto_delete_date",
 )
-
-# Report listings use "MM/dd/yyyy HH:mm" for some fields.
-_REPORT_TIME_FORMATS = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
-
-
-def parse_time(value: Any) -> Optional[datetime]:
-    """Parses Zoom's ISO-8601 UTC strings and the report `MM/dd/yyyy HH:mm` form into aware UTC datetimes."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    text = str(value).strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except ValueError:
-        pass
-    for fmt in _REPORT_TIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
 
 
 def normalize_times(record: Dict[str, Any], fields: Iterable[str] = TIME_FIELDS) -> Dict[str, Any]:

@@ -6,10 +6,11 @@ import logging
 import threading
 from collections import Counter
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .client import BASE_URL_SETTING, ZoomClient
 from .errors import ZoomConfigError, ZoomFeatureUnavailable, ZoomNotFound, ZoomScopeError
+from .registry import BY_NAME
 from .settings import ENDPOINTS
 
 logger = logging.getLogger("sources.zoom")
@@ -142,8 +143,11 @@ class ZoomRun:
         explicit_range: bool,
         max_windows: Optional[int] = None,
         stats: Optional[RunStats] = None,
+        instance_uuids: Sequence[str] = (),
     ) -> None:
         self.client = client
+        # `--instances`: the ended instances to read, instead of the month windows' listings
+        self.instance_uuids = tuple(instance_uuids)
         self.range_start = range_start
         self.range_end = range_end
         self.lag_seconds = lag_seconds
@@ -252,12 +256,15 @@ class ZoomRun:
             return True
 
     # -- Zoom calls with the skip rules --------------------------------------------------------------
-    def get_or_skip(self, resource: str, endpoint: str, **kwargs: Any) -> Optional[Dict[str, Any]]:
-        """GETs one object; a missing parent is skipped and counted, a missing feature warned once."""
+    def get_or_skip(
+        self, resource: str, endpoint: Optional[str] = None, **kwargs: Any
+    ) -> Optional[Dict[str, Any]]:
+        """GETs one object for `resource` (from `endpoint`, default the table's own, see registry.py); a
+        missing parent is skipped and counted, a missing feature warned once."""
         if self.feature_disabled(resource):
             return None
         try:
-            body = self.client.get(endpoint, **kwargs)
+            body = self.client.get(_endpoint(resource, endpoint), **kwargs)
         except ZoomNotFound as exc:
             self.skip(resource, f"not found (code {exc.code})")
         except ZoomFeatureUnavailable as exc:
@@ -269,10 +276,13 @@ class ZoomRun:
             return body
         return None
 
-    def pages_or_skip(self, resource: str, endpoint: str, **kwargs: Any) -> Iterator[List[Dict[str, Any]]]:
+    def pages_or_skip(
+        self, resource: str, endpoint: Optional[str] = None, **kwargs: Any
+    ) -> Iterator[List[Dict[str, Any]]]:
         """Pages of a list endpoint (or the list of an unpaginated one), with the same skip rules."""
         if self.feature_disabled(resource):
             return
+        endpoint = _endpoint(resource, endpoint)
         facts = ENDPOINTS[endpoint]
         try:
             if facts.page_size is None:
@@ -291,7 +301,7 @@ class ZoomRun:
         except ZoomScopeError as exc:
             self.warn_once(resource, str(exc))
 
-    def list_all(self, resource: str, endpoint: str, **kwargs: Any) -> List[Dict[str, Any]]:
+    def list_all(self, resource: str, endpoint: Optional[str] = None, **kwargs: Any) -> List[Dict[str, Any]]:
         return [row for page in self.pages_or_skip(resource, endpoint, **kwargs) for row in page]
 
     # -- shared listings --------------------------------------------------------------------------------
@@ -374,3 +384,11 @@ _PARENT_NOUNS = {
 
 def _parent_noun(path: Dict[str, Any]) -> str:
     return next((_PARENT_NOUNS.get(k, k) for k in path), "account")
+
+
+def _endpoint(resource: str, endpoint: Optional[str]) -> str:
+    """The endpoint to call for `resource`: the one given, else the table's own (registry.py)."""
+    if endpoint:
+        return endpoint
+    entry = BY_NAME.get(resource)
+    return entry.endpoint if entry and entry.endpoint else resource

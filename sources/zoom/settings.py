@@ -1,7 +1,7 @@
 """The one table of Zoom endpoint facts, plus defaults.
 
-Every other module (client, resources, docs, benchmarks) reads endpoint facts from here: path, list key,
-rate-limit category, max page size, primary key, cursor and window rule. Facts come from Zoom's OpenAPI
+Every other module (client, registry, docs, benchmarks) reads endpoint facts from here: path, list key,
+rate-limit category, max page size and window rule; tables (key, refresh rule, builder) are in registry.py. Facts come from Zoom's OpenAPI
 documents (Meetings, Users, Team Chat); see README "Table reference".
 """
 
@@ -75,16 +75,14 @@ Key = Union[str, Tuple[str, ...]]
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Facts about one Zoom GET endpoint and the table it feeds.
+    """Facts about one Zoom GET endpoint (the tables it feeds are in registry.py).
 
     Attributes:
-        name: our name for the endpoint; also the table name when it feeds one.
+        name: our name for the endpoint; usually also the name of the table it feeds.
         path: path under the API base, with `{placeholders}`.
         category: rate-limit category.
         list_key: the key holding the records, or None for a single object.
         page_size: max page size, or None when the endpoint is not paginated.
-        primary_key: primary key of the table rows (after our enrichment), or None.
-        cursor: field used as the incremental cursor, or None for entities.
         window: the date-window rule of the endpoint.
     """
 
@@ -93,137 +91,55 @@ class Endpoint:
     category: Category
     list_key: Optional[str] = None
     page_size: Optional[int] = None
-    primary_key: Optional[Key] = None
-    cursor: Optional[str] = None
     window: Window = Window.NONE
 
 
 _L, _M, _H = Category.LIGHT, Category.MEDIUM, Category.HEAVY
+_MONTH, _REPORT = Window.MONTH_CLAMPED, Window.MONTH_WITHIN_6_MONTHS
 
 ENDPOINTS: dict[str, Endpoint] = {
     e.name: e
     for e in [
-        # Users. Pending users have no id: rows carry `user_key` (id, or "pending:<email>").
-        # Zoom's docs disagree on the max (300 vs 2000); 300 is safe with both.
-        Endpoint("users", "/users", _M, "users", 300, "user_key"),
+        # Users. Zoom's docs disagree on the max page size (300 vs 2000); 300 is safe with both.
+        Endpoint("users", "/users", _M, "users", 300),
         Endpoint("user", "/users/{user_id}", _L),
         # Meetings
-        Endpoint("meetings", "/users/{user_id}/meetings", _M, "meetings", 300, "id"),
-        Endpoint("meeting", "/meetings/{meeting_id}", _L, primary_key="id"),
+        Endpoint("meetings", "/users/{user_id}/meetings", _M, "meetings", 300),
+        Endpoint("meeting", "/meetings/{meeting_id}", _L),
         Endpoint("past_meeting_instances", "/past_meetings/{meeting_id}/instances", _M, "meetings"),
+        Endpoint("past_meetings", "/past_meetings/{meeting_uuid}", _L),
         Endpoint(
-            "past_meetings", "/past_meetings/{meeting_uuid}", _L, primary_key="uuid", cursor="start_time"
+            "meeting_participants", "/past_meetings/{meeting_uuid}/participants", _M, "participants", 300
         ),
-        Endpoint(
-            "meeting_participants",
-            "/past_meetings/{meeting_uuid}/participants",
-            _M,
-            "participants",
-            300,
-            ("meeting_uuid", "user_id", "join_time"),
-        ),
-        Endpoint(
-            "meeting_registrants",
-            "/meetings/{meeting_id}/registrants",
-            _M,
-            "registrants",
-            300,
-            ("meeting_id", "id"),
-        ),
-        Endpoint("meeting_polls", "/meetings/{meeting_id}/polls", _L, "polls", None, ("meeting_id", "id")),
-        Endpoint(
-            "meeting_poll_results",
-            "/past_meetings/{meeting_uuid}/polls",
-            _M,
-            "questions",
-            None,
-            # one row per answer; Zoom gives answers no id, and two guests of the same name without email
-            # (or anonymous polls) can answer in the same second: `occurrence` numbers such twins 1, 2, ...
-            ("meeting_uuid", "name", "email", "polling_id", "question", "date_time", "occurrence"),
-        ),
+        Endpoint("meeting_registrants", "/meetings/{meeting_id}/registrants", _M, "registrants", 300),
+        Endpoint("meeting_polls", "/meetings/{meeting_id}/polls", _L, "polls"),
+        Endpoint("meeting_poll_results", "/past_meetings/{meeting_uuid}/polls", _M, "questions"),
+        Endpoint("past_meeting_qa", "/past_meetings/{meeting_uuid}/qa", _M, "questions"),
         # Webinars
-        Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300, "id"),
-        Endpoint("webinar", "/webinars/{webinar_id}", _L, primary_key="id"),
+        Endpoint("webinars", "/users/{user_id}/webinars", _M, "webinars", 300),
+        Endpoint("webinar", "/webinars/{webinar_id}", _L),
+        Endpoint("past_webinars", "/past_webinars/{webinar_id}/instances", _L, "webinars"),
+        Endpoint("webinar_registrants", "/webinars/{webinar_id}/registrants", _M, "registrants", 300),
+        Endpoint("webinar_panelists", "/webinars/{webinar_id}/panelists", _M, "panelists"),
+        Endpoint("webinar_polls", "/webinars/{webinar_id}/polls", _L, "polls"),
         Endpoint(
-            "past_webinars",
-            "/past_webinars/{webinar_id}/instances",
-            _L,
-            "webinars",
-            None,
-            "uuid",
-            cursor="start_time",
+            "webinar_tracking_sources", "/webinars/{webinar_id}/tracking_sources", _M, "tracking_sources"
         ),
+        Endpoint("webinar_absentees", "/past_webinars/{webinar_uuid}/absentees", _H, "registrants", 300),
         Endpoint(
-            "webinar_registrants",
-            "/webinars/{webinar_id}/registrants",
-            _M,
-            "registrants",
-            300,
-            ("webinar_id", "id"),
+            "webinar_participants", "/past_webinars/{webinar_uuid}/participants", _M, "participants", 300
         ),
-        Endpoint(
-            "webinar_panelists",
-            "/webinars/{webinar_id}/panelists",
-            _M,
-            "panelists",
-            None,
-            ("webinar_id", "id"),
-        ),
-        Endpoint("webinar_polls", "/webinars/{webinar_id}/polls", _L, "polls", None, ("webinar_id", "id")),
-        Endpoint(
-            "webinar_tracking_sources",
-            "/webinars/{webinar_id}/tracking_sources",
-            _M,
-            "tracking_sources",
-            None,
-            ("webinar_id", "id"),
-        ),
-        Endpoint(
-            "webinar_absentees",
-            "/past_webinars/{webinar_uuid}/absentees",
-            _H,
-            "registrants",
-            300,
-            ("webinar_uuid", "id"),
-        ),
-        Endpoint(
-            "webinar_participants",
-            "/past_webinars/{webinar_uuid}/participants",
-            _M,
-            "participants",
-            300,
-            ("webinar_uuid", "user_id", "join_time"),
-        ),
-        # Cloud recordings: one row per recorded instance, files in their own table.
-        Endpoint(
-            "recordings",
-            "/users/{user_id}/recordings",
-            _M,
-            "meetings",
-            300,
-            "uuid",
-            cursor="start_time",
-            window=Window.MONTH_CLAMPED,
-        ),
-        Endpoint("meeting_recordings", "/meetings/{meeting_uuid}/recordings", _L, primary_key="uuid"),
+        # Cloud recordings
+        Endpoint("recordings", "/users/{user_id}/recordings", _M, "meetings", 300, window=_MONTH),
+        Endpoint("meeting_recordings", "/meetings/{meeting_uuid}/recordings", _L),
         # Reports (Heavy; one-month windows within the last six months)
-        Endpoint(
-            "report_meetings",
-            "/report/users/{user_id}/meetings",
-            _H,
-            "meetings",
-            300,
-            "uuid",
-            cursor="start_time",
-            window=Window.MONTH_WITHIN_6_MONTHS,
-        ),
+        Endpoint("report_meetings", "/report/users/{user_id}/meetings", _H, "meetings", 300, window=_REPORT),
         Endpoint(
             "report_meeting_participants",
             "/report/meetings/{meeting_uuid}/participants",
             _H,
             "participants",
             300,
-            ("meeting_uuid", "user_id", "join_time"),
         ),
         Endpoint(
             "report_webinar_participants",
@@ -231,18 +147,10 @@ ENDPOINTS: dict[str, Endpoint] = {
             _H,
             "participants",
             300,
-            ("webinar_uuid", "user_id", "join_time"),
         ),
         # Team Chat
-        Endpoint("channels", "/chat/users/{user_id}/channels", _M, "channels", 1000, "id"),
-        Endpoint(
-            "channel_members",
-            "/chat/channels/{channel_id}/members",
-            _M,
-            "members",
-            100,
-            ("channel_id", "member_id"),
-        ),
+        Endpoint("channels", "/chat/users/{user_id}/channels", _M, "channels", 1000),
+        Endpoint("channel_members", "/chat/channels/{channel_id}/members", _M, "members", 100),
     ]
 }
 

@@ -21,7 +21,7 @@ def iter_channels(run: ZoomRun) -> Iterator[TDataItems]:
 
 @dlt.defer
 def _user_channels(run: ZoomRun, user_id: str) -> Iterator[TDataItems]:
-    rows = run.list_all("channels", "channels", user_id=user_id)
+    rows = run.list_all("channels", user_id=user_id)
     claimed = [c for c in rows if not isinstance(c, dict) or run.claim("channels", c.get("id"))]
     return iter(screened(run, "channels", claimed))
 
@@ -33,7 +33,7 @@ def iter_channel_members(run: ZoomRun, channels: TDataItems) -> Iterator[TDataIt
 
 @dlt.defer
 def _channel_members(run: ZoomRun, channel_id: str) -> Iterator[TDataItems]:
-    rows = run.list_all("channel_members", "channel_members", channel_id=channel_id)
+    rows = run.list_all("channel_members", channel_id=channel_id)
     rows = [
         dict(m, channel_id=channel_id, member_id=m.get("member_id") or m.get("id"))
         if isinstance(m, dict)

@@ -24,9 +24,10 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from .dates import to_utc
 from .file_errors import FileParseError
 from .file_text import decode_file_text, looks_binary
 
@@ -199,7 +200,7 @@ def transcript_rows(
         Rows ``{meeting_uuid, sequence, start_ms, end_ms, start_time, speaker, text}``; ``start_time``
         is a UTC datetime.
     """
-    start = _utc(recording_start)
+    start = to_utc(recording_start)
     return [
         {
             "meeting_uuid": meeting_uuid,
@@ -245,10 +246,6 @@ def transcript_summary_row(
     row: dict[str, Any] = {"meeting_uuid": meeting_uuid, "text": clean_transcript(cues)}
     row.update(transcript_stats(cues, language))
     return row
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _text_lines(data: bytes | str) -> list[str]:

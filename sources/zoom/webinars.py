@@ -40,7 +40,7 @@ def iter_webinar_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
 
 @dlt.defer
 def _webinar_detail(run: ZoomRun, webinar_id: int) -> Iterator[TDataItems]:
-    detail = run.get_or_skip("webinars", "webinar", webinar_id=webinar_id)
+    detail = run.get_or_skip("webinars", webinar_id=webinar_id)
     return iter(screened(run, "webinars", [normalize_times(detail)] if detail is not None else []))
 
 
@@ -59,12 +59,12 @@ def _registration_enabled(webinar: Dict[str, Any]) -> bool:
 
 @dlt.defer
 def _webinar_children(run: ZoomRun, resource: str, webinar_id: int) -> Iterator[TDataItems]:
-    rows = run.list_all(resource, resource, webinar_id=webinar_id)
+    rows = run.list_all(resource, webinar_id=webinar_id)
     return iter(screened(run, resource, [row_of(r, webinar_id=webinar_id) for r in rows]))
 
 
 def iter_past_webinars(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
-    if takes(run, "past_webinars", bundle, "webinar_instance"):
+    if takes(run, "past_webinars", bundle):
         row = {
             "uuid": bundle["uuid"],
             "webinar_id": bundle["id"],
@@ -80,14 +80,14 @@ def iter_webinar_instance_children(run: ZoomRun, resource: str, bundle: TDataIte
 
     Participant pages go as Arrow tables (see arrow_pages); absentees are registrant records and stay dicts.
     """
-    if not takes(run, resource, bundle, "webinar_instance"):
+    if not takes(run, resource, bundle):
         return
     if resource == "report_webinar_participants" and bundle["start_time"].date() < report_horizon(
         datetime.now(UTC).date()
     ):
         return  # Zoom keeps six months of reports (400/300 beyond); the run says so once
     keys = {"webinar_uuid": bundle["uuid"], "webinar_id": bundle["id"]}
-    for page in run.pages_or_skip(resource, resource, webinar_uuid=bundle["uuid"]):
+    for page in run.pages_or_skip(resource, webinar_uuid=bundle["uuid"]):
         if resource in PARTICIPANT_RESOURCES:
             yield from participant_page(run, resource, page, **keys)
         else:

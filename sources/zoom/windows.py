@@ -12,24 +12,10 @@ in every month, whatever its length.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from . import settings
-
-DateLike = date | datetime | str
-
-
-def to_date(value: DateLike) -> date:
-    """Returns the calendar date of a `date`, a `datetime` (its own date) or an ISO string."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValueError(f"not a yyyy-mm-dd date: {value!r}") from None
+from .dates import DateLike, to_date
 
 
 def add_months(day: date, n: int) -> date:

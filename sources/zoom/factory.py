@@ -1,0 +1,41 @@
+"""The one place a `ZoomClient` is built from settings: by the source, the CLI and the demo."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import dlt
+from dlt.common.configuration.inject import with_config
+
+from .auth import ZoomAuth
+from .client import ZoomClient
+from .config_values import parse_rate_limit_overrides, parse_rate_limit_plan
+from .credentials import TZoomCredentials
+from .ratelimit import RateLimiter
+
+
+def make_client(
+    credentials: TZoomCredentials,
+    base_url: Optional[str] = None,
+    token_url: Optional[str] = None,
+    rate_limit_plan: Any = None,
+    rate_limit_overrides: Any = None,
+) -> ZoomClient:
+    """A Zoom client paced to the plan's limits. The rate-limit settings are untyped for dlt, so a bad value
+    fails in `config_values` with the setting's name."""
+    limiter = RateLimiter(
+        parse_rate_limit_plan(rate_limit_plan), parse_rate_limit_overrides(rate_limit_overrides)
+    )
+    return ZoomClient(ZoomAuth(credentials, token_url), base_url=base_url, limiter=limiter)
+
+
+@with_config(sections=("sources", "zoom"))
+def client_from_config(
+    credentials: TZoomCredentials = dlt.secrets.value,
+    base_url: Optional[str] = None,
+    token_url: Optional[str] = None,
+    rate_limit_plan: Any = None,
+    rate_limit_overrides: Any = None,
+) -> ZoomClient:
+    """A Zoom client from `sources.zoom.*` config and secrets (shared by every step of one run)."""
+    return make_client(credentials, base_url, token_url, rate_limit_plan, rate_limit_overrides)
