@@ -8,6 +8,11 @@ import uuid
 from typing import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# the same examples every run: a property test that finds a bug finds it every time, never by luck
+hypothesis_settings.register_profile("exact", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("exact")
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres:postgres@127.0.0.1:5432/test")
 

@@ -153,7 +153,7 @@ def _as_list(value: Any) -> List[Any]:
 def _int_or_none(value: Any) -> Optional[int]:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return None
 
 
