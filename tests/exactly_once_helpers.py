@@ -4,7 +4,6 @@ real processes with the environment a user would set."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import dlt
+from zoom_helpers import cli_env
 
 from emulators.kendo import KendoEmulator
 from emulators.zoom import ZoomEmulator
@@ -35,19 +35,12 @@ class World:
     extra_env: Dict[str, str] = field(default_factory=dict)
 
     def env(self, data_dir: str = "dlt") -> Dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-        env.update(
-            SOURCES__ZOOM__CREDENTIALS__ACCOUNT_ID=self.zoom.account_id,
-            SOURCES__ZOOM__CREDENTIALS__CLIENT_ID=self.zoom.client_id,
-            SOURCES__ZOOM__CREDENTIALS__CLIENT_SECRET=self.zoom.client_secret,
-            SOURCES__ZOOM__BASE_URL=self.zoom.api_base,
-            SOURCES__ZOOM__TOKEN_URL=self.zoom.token_url,
-            SOURCES__ZOOM__RATE_LIMIT_PLAN="business",
+        env = cli_env(
+            self.zoom,
+            self.tmp,
             DESTINATION__KENDO__API_KEY=self.kendo.api_key,
             DESTINATION__KENDO__INGEST_URL=self.kendo.ingest_url,
             DLT_DATA_DIR=str(self.tmp / data_dir),
-            DLT_PROJECT_DIR=str(self.tmp),
-            RUNTIME__DLTHUB_TELEMETRY="false",
         )
         if self.postgres_url:
             env["DESTINATION__POSTGRES__CREDENTIALS"] = self.postgres_url

@@ -6,14 +6,17 @@ import json
 import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator
 
 import pytest
+import zoom_helpers
 from test_cli_e2e import SCRIPT, cli_env
 from test_source_e2e import ZOOM_TABLES, assert_matches_truth
 from zoom_helpers import RECORDING_TABLES, load, make_pipeline, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
+
+warehouse = zoom_helpers.warehouse  # fixture: DuckDB, then Postgres
 
 HISTORY_DAYS = 40
 BAD_JOIN_TIME = [{"rows": "meeting_participants", "field": "join_time", "value": "not-a-date"}]
@@ -34,15 +37,6 @@ def emu() -> Iterator[ZoomEmulator]:
         seed=21, users=3, days_of_history=HISTORY_DAYS - 5, rate_limits=False, bad_values=BAD_JOIN_TIME
     ) as e:
         yield e
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Tuple[str, Any]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        dataset = request.getfixturevalue("postgres_dataset")
-        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
-    return "duckdb", make_pipeline("duckdb", tmp_path)
 
 
 def rejected(pipeline: Any) -> list:

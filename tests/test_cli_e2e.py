@@ -11,11 +11,11 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Iterator, List
 
 import dlt
 import pytest
-from zoom_helpers import duplicates, table_key, truth_rows, warehouse_rows
+from zoom_helpers import cli_env, duplicates, table_key, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
 
@@ -40,22 +40,6 @@ CHECKED = [
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=5, users=4, days_of_history=65, rate_limits=False, latency_ms=15) as e:
         yield e
-
-
-def cli_env(emu: ZoomEmulator, tmp_path: Path) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    env.update(
-        SOURCES__ZOOM__CREDENTIALS__ACCOUNT_ID=emu.account_id,
-        SOURCES__ZOOM__CREDENTIALS__CLIENT_ID=emu.client_id,
-        SOURCES__ZOOM__CREDENTIALS__CLIENT_SECRET=emu.client_secret,
-        SOURCES__ZOOM__BASE_URL=emu.api_base,
-        SOURCES__ZOOM__TOKEN_URL=emu.token_url,
-        SOURCES__ZOOM__RATE_LIMIT_PLAN="business",
-        DLT_DATA_DIR=str(tmp_path / "dlt"),
-        DLT_PROJECT_DIR=str(tmp_path),
-        RUNTIME__DLTHUB_TELEMETRY="false",
-    )
-    return env
 
 
 def run_args(tmp_path: Path, *extra: str) -> List[str]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import subprocess
 from datetime import UTC, datetime, timedelta
-from typing import Any, Tuple
 
-import pytest
+import zoom_helpers
 from test_cli_e2e import SCRIPT, cli_env
-from zoom_helpers import load, make_pipeline, truth_rows, warehouse_rows
+from zoom_helpers import load, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
 from pipelines.tables import table_rows
+
+warehouse = zoom_helpers.warehouse  # fixture: DuckDB, then Postgres
 
 START = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
 DERIVED = [
@@ -25,15 +26,6 @@ DERIVED = [
 # the column hints of `recordings` that used to be copied onto every table built from it
 RECORDING_ONLY = ["id", "type", "duration", "total_size", "recording_count"]
 CALL_COLUMNS = ["meeting_uuid", "ready", "has_transcript", "has_audio", "processing"]
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Tuple[str, Any]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        dataset = request.getfixturevalue("postgres_dataset")
-        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
-    return "duckdb", make_pipeline("duckdb", tmp_path)
 
 
 def test_resources_calls_loads_what_calls_needs_and_no_copied_columns(warehouse) -> None:

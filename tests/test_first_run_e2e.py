@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator
 
 import pytest
 import requests
+import zoom_helpers
 from test_source_e2e import ZOOM_TABLES, assert_matches_truth
-from zoom_helpers import RECORDING_TABLES, make_client, make_pipeline
+from zoom_helpers import RECORDING_TABLES, make_client
 
 from emulators.zoom import ZoomEmulator
 from emulators.zoom.fixtures import encode_uuid
 from emulators.zoom.windows import add_months
 from pipelines.load import load_zoom
 from sources.zoom import registry
+
+warehouse = zoom_helpers.warehouse  # fixture: DuckDB, then Postgres
 
 REPORT_TABLES = registry.reported()
 
@@ -28,15 +31,6 @@ REPORT_TABLES = registry.reported()
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=6, users=3, days_of_history=400, rate_limits=False) as e:
         yield e
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Tuple[str, Any]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        dataset = request.getfixturevalue("postgres_dataset")
-        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
-    return "duckdb", make_pipeline("duckdb", tmp_path)
 
 
 def _one_year_before(today: date) -> date:

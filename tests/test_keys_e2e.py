@@ -8,25 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any, Tuple
 
-import pytest
+import zoom_helpers
 from test_source_e2e import ZOOM_TABLES, assert_matches_truth
-from zoom_helpers import duplicates, load, make_pipeline, table_key, truth_rows, warehouse_rows
+from zoom_helpers import duplicates, load, table_key, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
 
+warehouse = zoom_helpers.warehouse  # fixture: DuckDB, then Postgres
+
 START = (datetime.now(UTC) - timedelta(days=45)).date().isoformat()
 ANSWER = ["meeting_uuid", "name", "email", "polling_id", "question", "date_time", "answer"]
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Tuple[str, Any]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        dataset = request.getfixturevalue("postgres_dataset")
-        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
-    return "duckdb", make_pipeline("duckdb", tmp_path)
 
 
 def test_every_key_is_unique_on_the_data_zoom_sends() -> None:

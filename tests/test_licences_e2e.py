@@ -5,13 +5,15 @@ user's webinars and all their children; only when no user holds a licence is the
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Tuple
+from typing import Any
 
-import pytest
+import zoom_helpers
 from zoom_helpers import duplicates, load, make_pipeline, table_key, truth_rows, warehouse_rows
 
 from emulators.zoom import ZoomEmulator
 from emulators.zoom.fixtures import ZoomApi
+
+warehouse = zoom_helpers.warehouse  # fixture: DuckDB, then Postgres
 
 HISTORY_DAYS = 30
 START = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 5)).date().isoformat()
@@ -31,15 +33,6 @@ ACCOUNT: dict[str, Any] = dict(
     seed=31, users=10, meetings_per_user=1, webinars=2, days_of_history=HISTORY_DAYS, rate_limits=False
 )
 LICENCE_SKIP = "webinars: users without a webinar licence (code 200)"
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Tuple[str, Any]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        dataset = request.getfixturevalue("postgres_dataset")
-        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
-    return "duckdb", make_pipeline("duckdb", tmp_path)
 
 
 def test_emulator_licenses_webinars_per_user() -> None:

@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator
 
 import pytest
 from headless_chromium import visit
+from zoom_helpers import cli_env
 
 from emulators.zoom import ZoomEmulator
 from pipelines.analyst.screenshot import find_chromium
@@ -41,18 +42,7 @@ def report(tmp_path_factory) -> Iterator[Dict[str, Any]]:
     """`zoom-pipeline run` (which creates the views) then `zoom-pipeline report --screenshot`, as a user runs them."""
     tmp = tmp_path_factory.mktemp("report")
     with ZoomEmulator(seed=23, users=3, days_of_history=36, rate_limits=False) as emu:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-        env.update(
-            SOURCES__ZOOM__CREDENTIALS__ACCOUNT_ID=emu.account_id,
-            SOURCES__ZOOM__CREDENTIALS__CLIENT_ID=emu.client_id,
-            SOURCES__ZOOM__CREDENTIALS__CLIENT_SECRET=emu.client_secret,
-            SOURCES__ZOOM__BASE_URL=emu.api_base,
-            SOURCES__ZOOM__TOKEN_URL=emu.token_url,
-            SOURCES__ZOOM__RATE_LIMIT_PLAN="business",
-            DLT_DATA_DIR=str(tmp / "dlt"),
-            DLT_PROJECT_DIR=str(tmp),
-            RUNTIME__DLTHUB_TELEMETRY="false",
-        )
+        env = cli_env(emu, tmp)
         db = str(tmp / "zoom_pipeline.duckdb")
         run = subprocess.run(
             [SCRIPT, "run", "--duckdb-path", db, "--start-date", START],

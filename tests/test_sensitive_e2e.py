@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from zoom_helpers import load, make_pipeline
+from zoom_helpers import cli_env, load, make_pipeline
 
 from emulators.zoom import ZoomEmulator
 from emulators.zoom.fixtures import ZoomApi
@@ -146,18 +145,7 @@ def test_keep_sensitive_fields_keeps_them_as_zoom_sent_them(emu: ZoomEmulator, t
 
 
 def test_debug_logs_show_no_tokenized_or_signed_url(emu: ZoomEmulator, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    env.update(
-        SOURCES__ZOOM__CREDENTIALS__ACCOUNT_ID=emu.account_id,
-        SOURCES__ZOOM__CREDENTIALS__CLIENT_ID=emu.client_id,
-        SOURCES__ZOOM__CREDENTIALS__CLIENT_SECRET=emu.client_secret,
-        SOURCES__ZOOM__BASE_URL=emu.api_base,
-        SOURCES__ZOOM__TOKEN_URL=emu.token_url,
-        SOURCES__ZOOM__RATE_LIMIT_PLAN="business",
-        DLT_DATA_DIR=str(tmp_path / "dlt"),
-        DLT_PROJECT_DIR=str(tmp_path),
-        RUNTIME__DLTHUB_TELEMETRY="false",
-    )
+    env = cli_env(emu, tmp_path)
     downloads_before = emu.stats()["requests"].get("GET /rec/file-host/{fileId}", 0)
     proc = subprocess.run(
         [SCRIPT, "--debug", "run", "--resources", "meetings,recordings", "--start-date", START]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator
 
 import pytest
+import zoom_helpers
 from zoom_helpers import (
     ZOOM_TABLES,
     count,
@@ -20,6 +21,8 @@ from zoom_helpers import (
 
 from emulators.zoom import ZoomEmulator
 
+warehouse = zoom_helpers.warehouse  # fixture: DuckDB, then Postgres
+
 HISTORY_DAYS = 60
 
 
@@ -31,15 +34,6 @@ def _start(emu: Any) -> str:
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=11, users=5, days_of_history=HISTORY_DAYS - 5, rate_limits=False) as e:
         yield e
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Tuple[str, Any]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        dataset = request.getfixturevalue("postgres_dataset")
-        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
-    return "duckdb", make_pipeline("duckdb", tmp_path)
 
 
 def assert_matches_truth(pipeline: Any, truth: dict, tables=ZOOM_TABLES) -> None:

@@ -4,7 +4,6 @@ users. Once the setting is fixed, the next run loads the whole history (nothing 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from typing import Any, Dict, Iterator
 
 import dlt
 import pytest
-from zoom_helpers import duplicates, table_key, truth_rows, warehouse_rows
+from zoom_helpers import cli_env, duplicates, table_key, truth_rows, warehouse_rows
 
 from emulators._server import free_port
 from emulators.zoom import ZoomEmulator
@@ -28,22 +27,6 @@ CHECKED = ["users", "meetings", "webinars", *TIME_BOUND_CHECKED, "past_webinars"
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=9, users=3, meetings_per_user=2, days_of_history=65, rate_limits=False) as e:
         yield e
-
-
-def cli_env(emu: ZoomEmulator, tmp_path: Path, **settings: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    env.update(
-        SOURCES__ZOOM__CREDENTIALS__ACCOUNT_ID=emu.account_id,
-        SOURCES__ZOOM__CREDENTIALS__CLIENT_ID=emu.client_id,
-        SOURCES__ZOOM__CREDENTIALS__CLIENT_SECRET=emu.client_secret,
-        SOURCES__ZOOM__BASE_URL=emu.api_base,
-        SOURCES__ZOOM__TOKEN_URL=emu.token_url,
-        DLT_DATA_DIR=str(tmp_path / "dlt"),
-        DLT_PROJECT_DIR=str(tmp_path),
-        RUNTIME__DLTHUB_TELEMETRY="false",
-    )
-    env.update(settings)
-    return env
 
 
 def run(env: Dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import dlt
+import pytest
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.load import LoadSummary, load_zoom
@@ -113,3 +115,31 @@ def count(pipeline: Pipeline, table: str) -> int:
             return int(c.execute_sql(f"SELECT count(*) FROM {c.make_qualified_table_name(table)}")[0][0])
         except Exception:
             return 0
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse(request: Any, tmp_path: Any) -> Tuple[str, Any]:
+    """The test's warehouse pipeline, once on DuckDB and once on Postgres (a unique schema, dropped after)."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        dataset = request.getfixturevalue("postgres_dataset")
+        return "postgres", make_pipeline("postgres", tmp_path, dataset=dataset, postgres_url=url)
+    return "duckdb", make_pipeline("duckdb", tmp_path)
+
+
+def cli_env(emu: Any, tmp: Any, **extra: str) -> Dict[str, str]:
+    """The environment a user would set to run the console script against the Zoom emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    env.update(
+        SOURCES__ZOOM__CREDENTIALS__ACCOUNT_ID=emu.account_id,
+        SOURCES__ZOOM__CREDENTIALS__CLIENT_ID=emu.client_id,
+        SOURCES__ZOOM__CREDENTIALS__CLIENT_SECRET=emu.client_secret,
+        SOURCES__ZOOM__BASE_URL=emu.api_base,
+        SOURCES__ZOOM__TOKEN_URL=emu.token_url,
+        SOURCES__ZOOM__RATE_LIMIT_PLAN="business",
+        DLT_DATA_DIR=str(tmp / "dlt"),
+        DLT_PROJECT_DIR=str(tmp),
+        RUNTIME__DLTHUB_TELEMETRY="false",
+    )
+    env.update(extra)
+    return env
