@@ -135,19 +135,22 @@ def test_wait_lock_runs_one_after_the_other(world: World) -> None:
     assert_tables_exact(world)
 
 
+_PG = pytest.mark.postgres
+# every command, signal and phase on DuckDB; Postgres, whose locks and ledger differ, in both phases
 SIGNAL_CASES = [
-    ("run", signal.SIGINT, "load", 1),
-    ("run", signal.SIGTERM, "load", 2),
-    ("run", signal.SIGINT, "push", 3),
-    ("run", signal.SIGTERM, "push", 4),
-    ("push", signal.SIGTERM, "push", 5),
-    ("push", signal.SIGINT, "push", 6),
+    pytest.param("duckdb", "run", signal.SIGINT, "load", 1, id="duckdb-run-SIGINT-load"),
+    pytest.param("duckdb", "run", signal.SIGTERM, "load", 2, id="duckdb-run-SIGTERM-load"),
+    pytest.param("duckdb", "run", signal.SIGINT, "push", 3, id="duckdb-run-SIGINT-push"),
+    pytest.param("duckdb", "run", signal.SIGTERM, "push", 4, id="duckdb-run-SIGTERM-push"),
+    pytest.param("duckdb", "push", signal.SIGTERM, "push", 5, id="duckdb-push-SIGTERM-push"),
+    pytest.param("duckdb", "push", signal.SIGINT, "push", 6, id="duckdb-push-SIGINT-push"),
+    pytest.param("postgres", "run", signal.SIGTERM, "load", 7, id="postgres-run-SIGTERM-load", marks=_PG),
+    pytest.param("postgres", "run", signal.SIGINT, "push", 8, id="postgres-run-SIGINT-push", marks=_PG),
+    pytest.param("postgres", "push", signal.SIGTERM, "push", 9, id="postgres-push-SIGTERM-push", marks=_PG),
 ]
 
 
-@pytest.mark.parametrize(
-    "command, sig, phase, seed", SIGNAL_CASES, ids=[f"{c}-{s.name}-{p}" for c, s, p, _ in SIGNAL_CASES]
-)
+@pytest.mark.parametrize("world, command, sig, phase, seed", SIGNAL_CASES, indirect=["world"])
 def test_a_signal_stops_within_10_s_and_a_rerun_is_exact(
     world: World, command: str, sig: signal.Signals, phase: str, seed: int
 ) -> None:
