@@ -7,6 +7,19 @@ and weeks are taken from UTC (`AT TIME ZONE 'UTC'`), never from the session's ti
 
 from __future__ import annotations
 
+# both participant tables (past meetings, reports) are read through the same columns
+_PARTICIPANT_COLUMNS = {
+    "meeting_uuid": "TEXT",
+    "meeting_id": "BIGINT",
+    "id": "TEXT",
+    "name": "TEXT",
+    "user_email": "TEXT",
+    "join_time": "TIMESTAMPTZ",
+    "leave_time": "TIMESTAMPTZ",
+    "duration": "BIGINT",
+    "internal_user": "BOOLEAN",
+}
+
 # The columns each view reads from each loaded table, with their warehouse types. A table or column that is
 # missing (never loaded, or no value ever seen) reads as an empty or NULL column, so the views always create.
 SOURCE_COLUMNS: dict[str, dict[str, str]] = {
@@ -20,28 +33,8 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
         "start_time": "TIMESTAMPTZ",
         "duration": "BIGINT",
     },
-    "meeting_participants": {
-        "meeting_uuid": "TEXT",
-        "meeting_id": "BIGINT",
-        "id": "TEXT",
-        "name": "TEXT",
-        "user_email": "TEXT",
-        "join_time": "TIMESTAMPTZ",
-        "leave_time": "TIMESTAMPTZ",
-        "duration": "BIGINT",
-        "internal_user": "BOOLEAN",
-    },
-    "report_meeting_participants": {
-        "meeting_uuid": "TEXT",
-        "meeting_id": "BIGINT",
-        "id": "TEXT",
-        "name": "TEXT",
-        "user_email": "TEXT",
-        "join_time": "TIMESTAMPTZ",
-        "leave_time": "TIMESTAMPTZ",
-        "duration": "BIGINT",
-        "internal_user": "BOOLEAN",
-    },
+    "meeting_participants": _PARTICIPANT_COLUMNS,
+    "report_meeting_participants": _PARTICIPANT_COLUMNS,
     "recordings": {"uuid": "TEXT"},
     "transcripts": {"meeting_uuid": "TEXT"},
     "transcript_segments": {
