@@ -14,15 +14,9 @@ from .._server import free_port, serve_forever
 from .app import State, build_app
 from .config import Knobs
 
-SKIP = {
-    "now",
-    "plan_features",
-    "qps_overrides",
-    "file_faults",
-    "webinar_licences",
-    "missing_scopes",
-    "bad_values",
-}
+# knobs given as JSON strings on the command line (their own flags below, not the generic loop)
+JSON_KNOBS = ("plan_features", "qps_overrides", "file_faults", "webinar_licences", "missing_scopes", "bad_values")
+SKIP = {"now", *JSON_KNOBS}
 PARSERS = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes", "on")}
 
 
@@ -53,14 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     knobs = {k: v for k, v in vars(args).items() if v is not None and k != "port"}
-    for name in (
-        "plan_features",
-        "qps_overrides",
-        "file_faults",
-        "webinar_licences",
-        "missing_scopes",
-        "bad_values",
-    ):
+    for name in JSON_KNOBS:
         if name in knobs:
             knobs[name] = json.loads(knobs[name])
     port = args.port or free_port()
