@@ -46,6 +46,19 @@ def _wait_for_received(k: KendoEmulator, proc: Any, count: int, timeout: float =
         time.sleep(0.02)
 
 
+def _kill_between_third_201_and_its_ledger_write(
+    warehouse: Warehouse, kendo_emulator: KendoEmulator, rows: list[dict[str, Any]]
+) -> str:
+    """Loads `rows`, then a push process SIGKILLs itself right after Kendo's third 201; returns that call."""
+    warehouse.load(rows)
+    proc = start_push_process(
+        warehouse.spec(), **_push_args(kendo_emulator, concurrency=1, kill_after_sent=3)
+    )
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, err[-3000:]
+    return str(json.loads(out.splitlines()[0])["killed_before_sent"])
+
+
 def test_sigkill_mid_push_loses_no_call_and_duplicates_none(
     warehouse: Warehouse, kendo_emulator: KendoEmulator
 ) -> None:
@@ -96,13 +109,7 @@ def test_kill_between_201_and_ledger_write_leaves_that_call_uncertain_not_duplic
 ) -> None:
 
     rows = [call_row(i) for i in range(1, 9)]
-    warehouse.load(rows)
-    proc = start_push_process(
-        warehouse.spec(), **_push_args(kendo_emulator, concurrency=1, kill_after_sent=3)
-    )
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == -signal.SIGKILL, err[-3000:]
-    killed = json.loads(out.splitlines()[0])["killed_before_sent"]
+    killed = _kill_between_third_201_and_its_ledger_write(warehouse, kendo_emulator, rows)
     assert received_uuids(kendo_emulator.received())[-1] == killed  # Kendo has it ...
     ledger = warehouse.ledger()
     assert ledger[killed]["status"] == "sending"  # ... the ledger only knows it was claimed
@@ -152,13 +159,7 @@ def test_a_killed_push_s_package_is_replayed_by_the_next_push_without_duplicates
     killed push sent or may have sent. Here the next push selects no calls itself, so every call it posts
     comes from the replayed package."""
     rows = [call_row(i) for i in range(1, 9)]
-    warehouse.load(rows)
-    proc = start_push_process(
-        warehouse.spec(), **_push_args(kendo_emulator, concurrency=1, kill_after_sent=3)
-    )
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == -signal.SIGKILL, err[-3000:]
-    killed = json.loads(out.splitlines()[0])["killed_before_sent"]
+    killed = _kill_between_third_201_and_its_ledger_write(warehouse, kendo_emulator, rows)
     assert dlt.pipeline("zoom_wh_kendo_push").has_pending_data
     before = received_uuids(kendo_emulator.received())
 
