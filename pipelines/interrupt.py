@@ -57,6 +57,9 @@ class StopOnSignal:
     def say_interrupted(self) -> None:
         """Prints the one interrupted line, once per process."""
         if self._said.acquire(blocking=False):
+            # threads still winding down (retries against a server that is gone) must not log after it:
+            # the interrupted line is the last thing the user reads
+            logging.disable(logging.CRITICAL)
             print(MESSAGE, file=sys.stderr, flush=True)
 
     def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
