@@ -94,8 +94,8 @@ def parse(raw: bytes) -> Event:
         raise BadEvent("body is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("event"), str):
         raise BadEvent("no event name")
-    payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
-    obj = payload.get("object") if isinstance(payload.get("object"), dict) else {}
+    payload = _dict(body.get("payload"))
+    obj = _dict(payload.get("object"))
     ts = body.get("event_ts")
     token = body.get("download_token")
     return Event(
@@ -106,6 +106,10 @@ def parse(raw: bytes) -> Event:
         dedupe_key=dedupe_key(body["event"], ts, obj),
         download_token=token if isinstance(token, str) else None,
     )
+
+
+def _dict(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def from_stored(text: str, download_token: Optional[str], key: str) -> Event:
