@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import requests
+from zoom_helpers import cli_env
 
 from emulators._server import free_port
-from tests.zoom_helpers import cli_env
 
 SCRIPT = str(Path(sys.executable).parent / "zoom-pipeline")
 SECRET = "whsec-e2e"
