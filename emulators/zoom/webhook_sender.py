@@ -143,6 +143,7 @@ class WebhookSender:
         entry = {
             "event": body.get("event"),
             "event_ts": body.get("event_ts"),
+            "uuid": (body.get("payload") or {}).get("object", {}).get("uuid"),
             "kind": kind,
             "attempt": attempt,
             "forge": forge,
