@@ -101,13 +101,18 @@ def test_forgeries_are_refused_validation_answered_and_a_replay_takes_effect_onc
 
 
 def test_burst_of_1000_all_acknowledged_and_each_processed_once(emu: ZoomEmulator, tmp_path: Path) -> None:
-    with Receiver(emu, tmp_path) as r:
+    # --run-every: the scheduled run starts at once, in the same process, under the same lock as the events
+    with Receiver(emu, tmp_path, "--run-every", "60", env={"SOURCES__ZOOM__START_DATE": START}) as r:
         emu.subscribe_webhooks(hook_url(r), SECRET, time_scale=0.001)
         burst = emu.webhook_burst(1000)
         assert burst["statuses"] == {"200": 1000}
         wait_for(lambda: r.metrics().get("processed_total") == 1000, 120, r.output)
+        wait_for(lambda: r.metrics().get("scheduled_runs_total") == 1, 120, r.output)
         m = r.metrics()
     assert m["queued_total"] == 1000 and m["failed_total"] == 0 and m["queue_depth"] == 0
+    with duckdb.connect(str(tmp_path / "hooks.duckdb"), read_only=True) as db:
+        loaded = {u for (u,) in db.execute("SELECT uuid FROM zoom.past_meetings").fetchall()}
+    assert loaded == {p["uuid"] for p in emu.truth()["tables"]["past_meetings"]}
     rows = webhook_events(tmp_path)
     assert len(rows) == 1000 and len({k for k, *_ in rows}) == 1000
     assert Counter(s for _, s, _, _ in queue_rows(tmp_path)) == {"done": 1000}

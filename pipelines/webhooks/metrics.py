@@ -49,6 +49,8 @@ class Metrics:
         self.processed = 0
         self.failed = 0
         self.pruned = 0
+        self.scheduled_runs = 0
+        self.scheduled_failed = 0
         self.rejected: Counter = Counter()
         self.event_to_table = Histogram()
         self.event_to_kendo = Histogram()
@@ -97,6 +99,10 @@ class Metrics:
             counter("processed_total", "events processed (loaded, marked or recorded)", self.processed)
             counter("failed_total", "events given up after their retries", self.failed)
             counter("pruned_total", "processed events pruned from the queue file", self.pruned)
+            counter("scheduled_runs_total", "scheduled runs finished (--run-every)", self.scheduled_runs)
+            counter(
+                "scheduled_failed_total", "scheduled runs that failed (--run-every)", self.scheduled_failed
+            )
             for name, (help_text, read) in self.gauges.items():
                 out += [
                     f"# HELP {PREFIX}_{name} {help_text}",

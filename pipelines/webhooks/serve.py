@@ -51,17 +51,21 @@ class Scheduled(threading.Thread):
     """`--run-every`: the incremental run (and push) every N minutes, under the same lock as the worker."""
 
     def __init__(
-        self, pipeline: Any, client: Any, minutes: float, push_kendo: bool, stop: threading.Event
+        self,
+        pipeline: Any,
+        client: Any,
+        minutes: float,
+        push_kendo: bool,
+        stop: threading.Event,
+        metrics: Metrics,
     ) -> None:
         super().__init__(name="scheduled-run", daemon=True)
-        self.pipeline, self.client, self.seconds, self.push_kendo, self.stop = (
-            pipeline,
-            client,
-            minutes * 60,
-            push_kendo,
-            stop,
-        )
-        self.runs = 0
+        self.pipeline = pipeline
+        self.client = client
+        self.seconds = minutes * 60
+        self.push_kendo = push_kendo
+        self.stop = stop
+        self.metrics = metrics
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -77,10 +81,11 @@ class Scheduled(threading.Thread):
 
                         report = push_from_config(self.pipeline, stop=self.stop, client=self.client)
                         logger.info("scheduled push: %s", report.lines()[0])
-                self.runs += 1
+                self.metrics.add("scheduled_runs")
             except Interrupted:
                 return
             except Exception as exc:  # the next run retries; the events keep flowing meanwhile
+                self.metrics.add("scheduled_failed")
                 logger.error("scheduled run failed: %s", exc)
             self.stop.wait(max(1.0, self.seconds - (time.monotonic() - started)))
 
@@ -115,7 +120,7 @@ def serve(args: argparse.Namespace) -> int:
     worker.start()
     scheduled: Optional[Scheduled] = None
     if args.run_every:
-        scheduled = Scheduled(pipeline, client, args.run_every, args.push_kendo, stop)
+        scheduled = Scheduled(pipeline, client, args.run_every, args.push_kendo, stop, metrics)
         scheduled.start()
     app = build_app(
         secret,
