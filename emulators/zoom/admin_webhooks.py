@@ -20,6 +20,14 @@ from .state_key import STATE
 from .webhook_sender import WebhookSender
 
 DOWNLOAD_TOKEN_TTL = 86400  # Zoom: the event's download_token is valid for 24 hours
+# what some events' objects hold (their schemas allow nothing else); recording.completed holds everything
+_COMMON = ("account_id", "duration", "host_id", "id", "recording_count", "recording_files", "share_url")
+_COMMON += ("start_time", "timezone", "topic", "total_size", "type", "uuid")
+OBJECT_FIELDS = {
+    "recording.transcript_completed": frozenset(_COMMON + ("host_email", "password")),
+    "recording.trashed": frozenset(_COMMON + ("participant_audio_files",)),
+    "recording.deleted": frozenset(_COMMON + ("participant_audio_files",)),
+}
 
 
 def sender(app_or_request: Any) -> WebhookSender:
@@ -46,16 +54,30 @@ def meeting_object(inst: Any) -> dict:
     }
 
 
-def recording_object(state: Any, inst: Any, only: str = "") -> dict:
+def recording_object(state: Any, inst: Any, event: str = "recording.completed", only: str = "") -> dict:
     obj = recording_json(inst, state.base_url, state.knobs.account_id, True)
     obj["type"] = int(obj.get("type", 2))  # an integer in the event, a string in REST lists
     obj["host_email"] = inst.parent.host.email
+    obj["password"] = inst.parent.password  # the event carries the meeting passcode; REST lists don't
     obj.pop("download_access_token", None)
-    for f in obj.get("recording_files", []) + obj.get("participant_audio_files", []):
+    rec = inst.recording
+    models = rec.files + rec.audio_files
+    # the event's files carry what REST leaves out for CC / TIMELINE files: size, status, extension, name
+    for f, model in zip(
+        obj.get("recording_files", []) + obj.get("participant_audio_files", []), models, strict=True
+    ):
         f.setdefault("file_name", f.get("recording_type") or f.get("file_type"))
+        f.setdefault("file_extension", model.extension)
+        f.setdefault("file_size", len(model.content) if model.content is not None else model.media_size)
+        f.setdefault("status", model.status)
     if only:
         obj["recording_files"] = [f for f in obj["recording_files"] if f.get("file_type") == only]
-    return obj
+    return shaped(event, obj)
+
+
+def shaped(event: str, obj: dict) -> dict:
+    fields = OBJECT_FIELDS.get(event)
+    return obj if fields is None else {k: v for k, v in obj.items() if k in fields}
 
 
 def recording_events(state: Any, inst: Any) -> list:
@@ -68,7 +90,7 @@ def recording_events(state: Any, inst: Any) -> list:
     token = {"download_token": state.tokens.make_download_token(DOWNLOAD_TOKEN_TTL)}
     bodies.append(WebhookSender.body("recording.completed", recording_object(state, inst), account, token))
     if rec.file("TRANSCRIPT") is not None:
-        obj = recording_object(state, inst, only="TRANSCRIPT")
+        obj = recording_object(state, inst, "recording.transcript_completed", only="TRANSCRIPT")
         bodies.append(WebhookSender.body("recording.transcript_completed", obj, account, dict(token)))
     return bodies
 
@@ -184,11 +206,14 @@ async def delete_recording(request: web.Request) -> web.Response:
         return web.json_response({"code": 3301, "message": f"No recording {uuid}"}, status=404)
     body = await request.json() if request.can_read_body else {}
     event = "recording.trashed" if body.get("trash", True) else "recording.deleted"
-    obj = recording_object(state, inst)
+    obj = recording_object(state, inst, event)
     for f in inst.recording.files + inst.recording.audio_files:
         state.data.files.pop(f.token, None)
     inst.recording = None
-    sender(request).emit_soon(WebhookSender.body(event, obj, state.knobs.account_id))
+    body = WebhookSender.body(event, obj, state.knobs.account_id)
+    owner = state.data.owner  # who deleted it: Zoom names the operator
+    body["payload"].update(operator=owner.email, operator_id=owner.id)
+    sender(request).emit_soon(body)
     return web.json_response({"event": event, "uuid": uuid})
 
 
