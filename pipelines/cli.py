@@ -1,4 +1,5 @@
-"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), report, demo, tables.
+"""`zoom-pipeline`: run (Zoom → warehouse [→ Kendo]), push (warehouse → Kendo), report, demo, tables,
+webhooks serve (Zoom's events → warehouse [→ Kendo]).
 
 Exit codes: 0 done; 3 finished, with calls left pending, failed or uncertain; 75 another run holds the
 lock; 130 interrupted; 1 error.
@@ -159,11 +160,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("tables", help="list the tables, their keys, cursors and Zoom endpoints")
 
+    _webhook_args(sub)
+
     sql = sub.add_parser("sql", help="run SQL on the DuckDB file (reads queries from stdin without one)")
     sql.add_argument("query", nargs="?", help='e.g. "select count(*) from calls"')
     sql.add_argument("--duckdb-path", default="./zoom_pipeline.duckdb")
     sql.add_argument("--dataset", default="zoom")
     return parser
+
+
+def _webhook_args(sub: Any) -> None:
+    from .webhooks.app import DEFAULT_MAX_BODY_BYTES
+    from .webhooks.queue import DEFAULT_MAX_PENDING
+
+    hooks = sub.add_parser("webhooks", help="receive Zoom's webhook events and load what they name")
+    serve = hooks.add_subparsers(dest="webhooks_command", required=True).add_parser(
+        "serve", help="serve POST /zoom/webhooks, /healthz and /metrics; load each event's instance"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: behind a proxy)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    _warehouse_args(serve)
+    serve.add_argument("--push-kendo", action="store_true", help="push each completed recording's call to Kendo")
+    serve.add_argument(
+        "--run-every", type=_positive(float), metavar="MINUTES", help="also run the scheduled incremental run"
+    )
+    serve.add_argument(
+        "--settle-minutes",
+        type=float,
+        default=15.0,
+        help="after meeting.ended, wait this long before loading participants (default 15)",
+    )
+    serve.add_argument("--batch-seconds", type=float, default=2.0, help="micro-batch gathering time (default 2)")
+    serve.add_argument(
+        "--max-queued", type=_positive(int), default=DEFAULT_MAX_PENDING, help="queue bound; beyond it, 503"
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=_positive(int), default=DEFAULT_MAX_BODY_BYTES, help="larger bodies get 413"
+    )
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -194,6 +227,7 @@ def _run_command(args: argparse.Namespace, stopper: StopOnSignal) -> int:
         "report": cmd_report,
         "tables": cmd_tables,
         "sql": cmd_sql,
+        "webhooks": cmd_webhooks,
     }
     from .run_lock import LockHeld
 
@@ -318,6 +352,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
     print(table_reference())
     return 0
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from .webhooks.serve import serve
+
+    return serve(args)
 
 
 def cmd_sql(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from sources.zoom.registry import Refresh, visible
+from sources.zoom.registry import WEBHOOKS, Refresh, visible
 
 _CURSOR = {Refresh.MERGE: "— (merge)", Refresh.WINDOW: "start_time (window)"}
 
@@ -15,6 +15,8 @@ def _key(key: Any) -> str:
 
 def _cursor(refresh: Refresh, made_by: Any) -> str:
     if refresh is Refresh.SIDE:  # rows of a time-bound parent move with its window
+        if made_by == WEBHOOKS:
+            return "— (events as received)"
         return _CURSOR[Refresh.WINDOW] if made_by != "*" else _CURSOR[Refresh.MERGE]
     return _CURSOR[refresh]
 

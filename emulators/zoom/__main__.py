@@ -15,7 +15,14 @@ from .app import State, build_app
 from .config import Knobs
 
 # knobs given as JSON strings on the command line (their own flags below, not the generic loop)
-JSON_KNOBS = ("plan_features", "qps_overrides", "file_faults", "webinar_licences", "missing_scopes", "bad_values")
+JSON_KNOBS = (
+    "plan_features",
+    "qps_overrides",
+    "file_faults",
+    "webinar_licences",
+    "missing_scopes",
+    "bad_values",
+)
 SKIP = {"now", *JSON_KNOBS}
 PARSERS = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes", "on")}
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from .admin_webhooks import recording_events, sender
 from .api_recordings import recording_json
 from .model import iso
 from .paths import lenient_decode
@@ -75,6 +76,7 @@ async def add_meeting(request: web.Request) -> web.Response:
         inst = state.data.add_meeting(**body)
     except (ValueError, TypeError) as exc:
         return _bad(str(exc))
+    _send_events(request, inst)
     return web.json_response(_instance_json(state, inst))
 
 
@@ -89,7 +91,15 @@ async def complete_recording(request: web.Request) -> web.Response:
         return web.json_response({"code": 3301, "message": f"No recording {uuid}"}, status=404)
     body = await request.json() if request.can_read_body else {}
     state.data.complete_recording(inst, transcript=bool(body.get("transcript", True)))
+    _send_events(request, inst, ended=False)
     return web.json_response(_instance_json(state, inst))
+
+
+def _send_events(request: web.Request, inst, ended: bool = True) -> None:
+    """What Zoom sends a subscribed app when a meeting ends and its recording completes."""
+    for body in recording_events(request.app[STATE], inst):
+        if ended or body["event"] != "meeting.ended":
+            sender(request).emit_soon(body)
 
 
 def add_admin_routes(app: web.Application) -> None:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from . import api_meetings, api_recordings, api_reports, api_users, api_webinars
 from .admin import add_admin_routes
+from .admin_webhooks import add_webhook_routes
 from .config import DATA_KNOBS, Knobs
 from .data import Dataset, generate
 from .downloads import download, file_host, play_page
@@ -20,6 +21,7 @@ from .paths import Router, not_recognized
 from .ratelimit import RateLimiter
 from .state_key import STATE
 from .stats import Stats
+from .webhook_sender import WebhookSender
 
 ROUTER = Router(
     api_users.ROUTES + api_meetings.ROUTES + api_webinars.ROUTES + api_recordings.ROUTES + api_reports.ROUTES
@@ -38,6 +40,7 @@ class State:
         self.base_url = base_url
         self.tokens = TokenStore(knobs.seed)
         self.router = ROUTER
+        self.webhooks = WebhookSender()  # the app's webhook subscription (kept across resets)
         self.reset()
 
     def reset(self) -> None:
@@ -156,4 +159,5 @@ def build_app(state: State) -> web.Application:
     app.router.add_get("/rec/play/{token}", play_page)
     app.router.add_get("/rec/share/{token}", play_page)
     add_admin_routes(app)
+    add_webhook_routes(app)
     return app

@@ -132,5 +132,44 @@ class ZoomEmulator:
             "POST", f"recordings/{quote(uuid, safe='')}/complete", json={"transcript": transcript}
         )
 
+    def delete_recording(self, uuid: str, trash: bool = True) -> dict:
+        """POST /_emulator/recordings/{uuid}/delete: the recording leaves the account; recording.trashed
+        (or recording.deleted) is sent to the webhook subscription."""
+        return self._admin("POST", f"recordings/{quote(uuid, safe='')}/delete", json={"trash": trash})
+
+    # ---------------------------------------------------------------- webhooks (admin_webhooks.py)
+    def subscribe_webhooks(self, url: str, secret: str, time_scale: float = 1.0, duplicates: int = 0) -> dict:
+        """Events go to `url`, signed with `secret`; retry delays (5, 20, 60 min) are scaled by `time_scale`."""
+        return self._admin(
+            "POST",
+            "webhooks/subscription",
+            json={"url": url, "secret": secret, "time_scale": time_scale, "duplicates": duplicates},
+        )
+
+    def validate_webhook_url(self, plain_token: str | None = None) -> dict:
+        return self._admin("POST", "webhooks/validate", json={"plain_token": plain_token})
+
+    def send_webhook(
+        self, event: str, obj: dict, extra: dict | None = None, event_ts: int | None = None
+    ) -> dict:
+        """Sends one event now; answers after its first attempt(s) ({"deliveries": [...], "body": ...})."""
+        return self._admin(
+            "POST",
+            "webhooks/send",
+            json={"event": event, "object": obj, "extra": extra, "event_ts": event_ts},
+        )
+
+    def forged_webhook(self, forge: str, event: str = "meeting.ended", obj: dict | None = None) -> dict:
+        return self._admin(
+            "POST", "webhooks/forged", json={"forge": forge, "event": event, "object": obj or {}}
+        )
+
+    def webhook_burst(self, count: int) -> dict:
+        return self._admin("POST", "webhooks/burst", json={"count": count})
+
+    def webhook_deliveries(self) -> dict:
+        """{"log": [every attempt], "pending": deliveries in flight or waiting for a retry}."""
+        return self._admin("GET", "webhooks/deliveries")
+
     def reset(self) -> dict:
         return self._admin("POST", "reset")

@@ -45,6 +45,7 @@ def zoom_source(
     rate_limit_overrides: Any = None,
     max_windows: Optional[int] = None,
     instances: Any = None,
+    download_tokens: Optional[Dict[str, str]] = None,
     keep_sensitive_fields: Any = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
@@ -68,6 +69,8 @@ def zoom_source(
         max_windows: at most this many month windows per run (the CLI loops runs to backfill in steps).
         instances: meeting instance UUIDs (a list, or comma-separated) to read instead of the month
             windows' listings: time-bound tables for just these, whatever their date; no cursor moves.
+        download_tokens: with `instances`, a recording download token per UUID (from a recording.completed
+            webhook), used for that recording's files instead of the API token.
         keep_sensitive_fields: store start links, passwords, passcodes and URL tokens as Zoom sends them
             (default: dropped and stripped; see sensitive.py).
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
@@ -106,6 +109,7 @@ def zoom_source(
         explicit_range=end is not None,
         max_windows=max_windows,
         instance_uuids=parse_uuid_list(instances),
+        download_tokens=download_tokens,
         stats=run_stats,
     )
     for resource in _resources(run):

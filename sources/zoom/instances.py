@@ -167,6 +167,8 @@ def _explicit_recording(run: ZoomRun, uuid: str) -> ListingResult:
         body = run.client.get("meeting_recordings", meeting_uuid=uuid)
     except ZoomNotFound:  # no recording (3301) or no such meeting: nothing to read
         return [], []
+    if run.download_tokens.get(uuid) and not body.get("download_access_token"):
+        body = dict(body, download_access_token=run.download_tokens[uuid])  # files are read with it
     ref = _bundle(RECORDING, dict(body, uuid=body.get("uuid") or uuid), "", EXPLICIT)
     return [ref] if ref else [], []
 

@@ -38,6 +38,9 @@ class Refresh(str, Enum):
 # Where a table's rows come from, for tests and docs: a Zoom response, a downloaded file, our own record
 # of a failure, or other rows.
 API, FILE, ERRORS, DERIVED = "api", "file", "errors", "derived"
+# Rows from the events Zoom POSTs to `zoom-pipeline webhooks serve` (pipelines/webhooks), not from the source.
+EVENTS = "events"
+WEBHOOKS = "webhooks"  # the `made_by` of tables only the webhook receiver writes
 # Instance kinds (instances.py): the listing that found an ended instance.
 MEETING_INSTANCE, RECORDING, REPORT, WEBINAR_INSTANCE = (
     "meeting_instance",
@@ -317,6 +320,34 @@ TABLES: List[Table] = [
             ("webinar_participants", ("webinar_uuid", "user_id", "join_time")),
             ("report_webinar_participants", ("webinar_uuid", "user_id", "join_time")),
         )
+    ),
+    # Every Zoom event `webhooks serve` received, processed or not (pipelines/webhooks/events.py).
+    Table(
+        "webhook_events",
+        key="event_key",
+        refresh=_SIDE,
+        made_by=WEBHOOKS,
+        rows=EVENTS,
+        columns={
+            **_t("event_time", "received_at", "participant_join_time", "participant_leave_time"),
+            **_i("event_ts"),
+            **_s(
+                "event",
+                "account_id",
+                "object_uuid",
+                "object_id",
+                "host_id",
+                "participant_user_id",
+                "participant_uuid",
+                "participant_name",
+                "participant_email",
+                "participant_leave_reason",
+                "status",
+                "error",
+            ),
+        },
+        origin="events Zoom POSTs to `zoom-pipeline webhooks serve`: event, event_ts (as sent, ms), "
+        "received_at, account, object ids, participant (joined/left), status (processed or failed), error",
     ),
     # Rows of any table whose key, cursor or a typed field can't be read (rejects.py): every resource
     # emits them.

@@ -144,8 +144,11 @@ class ZoomRun:
         max_windows: Optional[int] = None,
         stats: Optional[RunStats] = None,
         instance_uuids: Sequence[str] = (),
+        download_tokens: Optional[Dict[str, str]] = None,
     ) -> None:
         self.client = client
+        # download tokens that came with instances (a recording.completed event's `download_token`), by uuid
+        self.download_tokens: Dict[str, str] = dict(download_tokens or {})
         # `--instances`: the ended instances to read, instead of the month windows' listings
         self.instance_uuids = tuple(instance_uuids)
         self.range_start = range_start

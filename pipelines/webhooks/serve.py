@@ -1,0 +1,162 @@
+"""`zoom-pipeline webhooks serve`: the aiohttp receiver, the queue worker and, with --run-every, the
+scheduled incremental run, in one process.
+
+aiohttp (already a dependency: the emulators are built on it) serves the routes from one event loop
+thread; loads run in worker threads, so acknowledging never waits for a load. Signals stop all three:
+the server stops accepting, the batch in progress finishes (or is replayed on the next start), exit 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import dlt
+
+from sources.zoom.config_values import SettingError
+
+from ..interrupt import Interrupted
+from ..run_lock import RunLock
+from .app import build_app
+from .metrics import Metrics
+from .queue import EventQueue
+from .worker import LOCK_WAIT_SECONDS, Worker
+
+logger = logging.getLogger("pipelines.webhooks")
+
+SECRET_SETTING = "sources.zoom.webhook_secret_token"
+
+
+def webhook_secret() -> str:
+    value: Any = dlt.secrets.get(SECRET_SETTING)
+    if not value or not isinstance(value, str):
+        raise SettingError(
+            f"{SECRET_SETTING} is not set: put your Zoom app's Secret Token in .dlt/secrets.toml or set "
+            "SOURCES__ZOOM__WEBHOOK_SECRET_TOKEN"
+        )
+    return value
+
+
+def queue_path(pipeline: Any) -> Path:
+    """Beside the pipeline's working dir: `<pipelines_dir>/<pipeline>.webhooks.sqlite`."""
+    return Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.webhooks.sqlite"
+
+
+class Scheduled(threading.Thread):
+    """`--run-every`: the incremental run (and push) every N minutes, under the same lock as the worker."""
+
+    def __init__(
+        self,
+        pipeline: Any,
+        client: Any,
+        minutes: float,
+        push_kendo: bool,
+        stop: threading.Event,
+        metrics: Metrics,
+    ) -> None:
+        super().__init__(name="scheduled-run", daemon=True)
+        self.pipeline = pipeline
+        self.client = client
+        self.seconds = minutes * 60
+        self.push_kendo = push_kendo
+        self.stop = stop
+        self.metrics = metrics
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                with RunLock.for_pipeline(self.pipeline, LOCK_WAIT_SECONDS, self.stop):
+                    from ..load import load_zoom
+
+                    summary = load_zoom(self.pipeline, self.client)
+                    logger.info("scheduled run: %s", summary.lines()[0])
+                    if self.push_kendo:
+                        from ..push import push_from_config
+
+                        report = push_from_config(self.pipeline, stop=self.stop, client=self.client)
+                        logger.info("scheduled push: %s", report.lines()[0])
+                self.metrics.add("scheduled_runs")
+            except Interrupted:
+                return
+            except Exception as exc:  # the next run retries; the events keep flowing meanwhile
+                self.metrics.add("scheduled_failed")
+                logger.error("scheduled run failed: %s", exc)
+            self.stop.wait(max(1.0, self.seconds - (time.monotonic() - started)))
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ..load import build_client, make_pipeline
+
+    secret = webhook_secret()
+    from dlt.common.runtime.collector import NULL_COLLECTOR
+
+    # a long-running process: no progress bars per batch, one log line each instead
+    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path, progress=NULL_COLLECTOR)
+    stop: threading.Event = args.stop
+    queue = EventQueue(queue_path(pipeline), max_pending=args.max_queued)
+    metrics = Metrics()
+    client = build_client()
+    client.stop = stop
+    worker = Worker(
+        pipeline,
+        client,
+        queue,
+        metrics,
+        stop,
+        push_kendo=args.push_kendo,
+        settle_seconds=args.settle_minutes * 60,
+        batch_seconds=args.batch_seconds,
+    )
+    metrics.gauge("queue_depth", "events waiting in the durable queue", lambda: queue.pending_cache)
+    metrics.gauge("queue_limit", "events the queue holds before answering 503", lambda: queue.max_pending)
+    if queue.pending_cache:
+        logger.info("webhooks: %d queued event(s) from before the restart", queue.pending_cache)
+    worker.start()
+    scheduled: Optional[Scheduled] = None
+    if args.run_every:
+        scheduled = Scheduled(pipeline, client, args.run_every, args.push_kendo, stop, metrics)
+        scheduled.start()
+    app = build_app(
+        secret,
+        queue,
+        metrics,
+        on_queued=worker.wake,
+        max_body_bytes=args.max_body_bytes,
+        healthy=lambda: worker.is_alive() and worker.error is None,
+    )
+    try:
+        asyncio.run(_serve(app, args.host, args.port, stop, worker))
+    finally:
+        stop.set()
+        worker.wake()
+        worker.join(timeout=60)
+        if scheduled is not None:
+            scheduled.join(timeout=60)
+        queue.close()
+    if worker.error is not None:
+        raise worker.error
+    return 0
+
+
+async def _serve(app: Any, host: str, port: int, stop: threading.Event, worker: Worker) -> None:
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    # backlog: a burst of a thousand deliveries must not be refused at the socket
+    site = web.TCPSite(runner, host, port, backlog=2048, reuse_address=True)
+    await site.start()
+    print(
+        f"Listening on http://{host}:{port}/zoom/webhooks (metrics: /metrics, health: /healthz)", flush=True
+    )
+    try:
+        while not stop.is_set() and worker.is_alive():
+            await asyncio.sleep(0.2)
+    finally:
+        await runner.cleanup()
