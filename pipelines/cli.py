@@ -60,11 +60,22 @@ def _warehouse_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--destination", choices=("duckdb", "postgres"), default="duckdb", help="warehouse (default duckdb)"
     )
-    p.add_argument("--dataset", type=_dataset, default="zoom", help="dataset / schema name (default zoom)")
+    p.add_argument(
+        "--dataset", type=_dataset, default=None, help="dataset / schema name (default zoom, or zoom_<account>)"
+    )
     p.add_argument(
         "--duckdb-path", default="./zoom_pipeline.duckdb", help="DuckDB file (default ./zoom_pipeline.duckdb)"
     )
+    _account_arg(p)
     _lock_args(p)
+
+
+def _account_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--account",
+        metavar="NAME",
+        help="a configured account ([sources.zoom.accounts.NAME]): its own pipeline, dataset and DuckDB file",
+    )
 
 
 def _lock_args(p: argparse.ArgumentParser) -> None:
@@ -162,10 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _webhook_args(sub)
 
+    accounts = sub.add_parser("accounts", help="list the configured Zoom accounts and the last run of each")
+    accounts.add_argument("--destination", choices=("duckdb", "postgres"), default="duckdb")
+    accounts.add_argument("--duckdb-path", default="./zoom_pipeline.duckdb")
+
     sql = sub.add_parser("sql", help="run SQL on the DuckDB file (reads queries from stdin without one)")
     sql.add_argument("query", nargs="?", help='e.g. "select count(*) from calls"')
     sql.add_argument("--duckdb-path", default="./zoom_pipeline.duckdb")
-    sql.add_argument("--dataset", default="zoom")
+    sql.add_argument("--dataset", default=None)
+    _account_arg(sql)
     return parser
 
 
@@ -226,6 +242,7 @@ def _run_command(args: argparse.Namespace, stopper: StopOnSignal) -> int:
         "demo": cmd_demo,
         "report": cmd_report,
         "tables": cmd_tables,
+        "accounts": cmd_accounts,
         "sql": cmd_sql,
         "webhooks": cmd_webhooks,
     }
@@ -255,53 +272,17 @@ def _run_command(args: argparse.Namespace, stopper: StopOnSignal) -> int:
     return code
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from .load import build_client, load_zoom, make_pipeline
-    from .run_lock import RunLock
+def _account_pipeline(args: argparse.Namespace, **kwargs: Any) -> tuple[Any, Any]:
+    """The account `--account` names (or the unnamed one) and its warehouse pipeline."""
+    from .account_runs import account_pipeline
+    from .accounts import get_account
 
-    pipeline = make_pipeline(
-        args.destination, args.dataset, args.duckdb_path, export_schema_path=args.export_schema
-    )
-    with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
-        client = build_client()
-        client.stop = args.stop
-        kwargs: dict[str, Any] = {}
-        if args.windows_per_run is not None:
-            kwargs["windows_per_run"] = args.windows_per_run
-        summary = load_zoom(
-            pipeline,
-            client,
-            resources=args.resources,
-            start_date=args.start_date,
-            end_date=args.end_date,
-            instances=args.instances,
-            **kwargs,
-        )
-        print("\n".join(summary.lines()))
-        from .analyst.views import create_views
-
-        print(f"Analyst views: {', '.join(create_views(pipeline))} (docs/ANALYST.md)")
-        if args.push_kendo:
-            return _push(pipeline, args, client=client)
-        return EXIT_OK
+    account = get_account(getattr(args, "account", None))
+    return account, account_pipeline(account, args.destination, args.duckdb_path, args.dataset, **kwargs)
 
 
-def cmd_push(args: argparse.Namespace) -> int:
-    from .load import make_pipeline
-    from .run_lock import RunLock
-
-    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
-    with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
-        return _push(pipeline, args)
-
-
-def _push(pipeline: Any, args: argparse.Namespace, client: Any = None) -> int:
-    from .push import push_from_config
-
-    if args.stop.is_set():
-        raise Interrupted()
-    report = push_from_config(
-        pipeline,
+def _push_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(
         since=args.since,
         until=args.until,
         rep_emails=args.rep_email,
@@ -311,11 +292,52 @@ def _push(pipeline: Any, args: argparse.Namespace, client: Any = None) -> int:
         concurrency=args.concurrency,
         rate_per_second=args.rate,
         max_seconds=args.max_seconds,
-        stop=args.stop,
-        client=client,
     )
-    print("\n".join(report.lines()))
+
+
+def _push_exit(report: Any) -> int:
     return EXIT_UNFINISHED if report.unfinished() else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .account_runs import load_account
+
+    account, pipeline = _account_pipeline(args, export_schema_path=args.export_schema)
+    kwargs: dict[str, Any] = {}
+    if args.windows_per_run is not None:
+        kwargs["windows_per_run"] = args.windows_per_run
+    _, report = load_account(
+        account,
+        pipeline,
+        stop=args.stop,
+        wait_lock=args.wait_lock,
+        push=_push_kwargs(args) if args.push_kendo else None,
+        resources=args.resources,
+        start_date=args.start_date,
+        end_date=args.end_date,
+        instances=args.instances,
+        **kwargs,
+    )
+    return _push_exit(report) if report is not None else EXIT_OK
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from .account_runs import push_account
+
+    account, pipeline = _account_pipeline(args)
+    return _push_exit(push_account(account, pipeline, stop=args.stop, wait_lock=args.wait_lock, **_push_kwargs(args)))
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from .account_runs import last_runs
+    from .accounts import all_accounts
+
+    accounts = all_accounts()
+    if not accounts:
+        print("No named accounts: add [sources.zoom.accounts.NAME.credentials] to .dlt/secrets.toml")
+        return EXIT_OK
+    print("\n".join(last_runs(accounts, args.destination, args.duckdb_path)))
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -325,16 +347,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .accounts import get_account
     from .analyst.report import require_loaded, write_report
     from .analyst.views import refresh_views_for_reading
-    from .load import make_pipeline
     from .run_lock import RunLock
 
-    if args.destination == "duckdb" and not Path(args.duckdb_path).is_file():
+    duckdb_path = get_account(args.account).duckdb_path(args.duckdb_path)
+    if args.destination == "duckdb" and not Path(duckdb_path).is_file():
         raise ValueError(
-            f"no DuckDB file at {args.duckdb_path}: load one with `zoom-pipeline run`, or set --duckdb-path"
+            f"no DuckDB file at {duckdb_path}: load one with `zoom-pipeline run`, or set --duckdb-path"
         )
-    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path)
+    account, pipeline = _account_pipeline(args)
     with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
         require_loaded(pipeline)
         refresh_views_for_reading(pipeline)  # this version's views, even on a dataset an older one loaded
@@ -361,9 +384,11 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    from .accounts import get_account
     from .sql import run_sql
 
-    return run_sql(args.duckdb_path, args.dataset, args.query)
+    account = get_account(args.account)
+    return run_sql(account.duckdb_path(args.duckdb_path), args.dataset or account.dataset, args.query)
 
 
 if __name__ == "__main__":  # pragma: no cover

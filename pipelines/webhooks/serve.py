@@ -91,17 +91,21 @@ class Scheduled(threading.Thread):
 
 
 def serve(args: argparse.Namespace) -> int:
-    from ..load import build_client, make_pipeline
+    from ..account_runs import account_pipeline
+    from ..accounts import account_client, get_account
 
     secret = webhook_secret()
     from dlt.common.runtime.collector import NULL_COLLECTOR
 
     # a long-running process: no progress bars per batch, one log line each instead
-    pipeline = make_pipeline(args.destination, args.dataset, args.duckdb_path, progress=NULL_COLLECTOR)
+    account = get_account(getattr(args, "account", None))  # --account NAME: that account's pipeline and token
+    pipeline = account_pipeline(
+        account, args.destination, args.duckdb_path, args.dataset, progress=NULL_COLLECTOR
+    )
     stop: threading.Event = args.stop
     queue = EventQueue(queue_path(pipeline), max_pending=args.max_queued)
     metrics = Metrics()
-    client = build_client()
+    client = account_client(account)
     client.stop = stop
     worker = Worker(
         pipeline,
