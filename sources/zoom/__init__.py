@@ -12,6 +12,7 @@ from dlt.extract.items import TableNameMeta
 from dlt.sources import DltResource
 
 from . import instances, registry
+from .account_column import account_id_of, propagate_to_nested, stamper
 from .client import ZoomClient
 from .config_values import (
     SettingError,
@@ -49,6 +50,7 @@ def zoom_source(
     keep_sensitive_fields: Any = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
+    account_id: Optional[str] = None,
 ) -> Iterable[DltResource]:
     """Zoom account data as dlt resources.
 
@@ -75,6 +77,8 @@ def zoom_source(
             (default: dropped and stripped; see sensitive.py).
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
         run_stats: a `RunStats` the run adds its skips (deleted or expired parents) and missing features to.
+        account_id: Zoom's account id, stamped on every row of every table (account_column.py); default
+            the `account_id` of the Server-to-Server credentials. User OAuth without it: no column.
 
     Yields:
         One resource per table; time-bound ones hang off the hidden `instances` feeder.
@@ -112,9 +116,16 @@ def zoom_source(
         download_tokens=download_tokens,
         stats=run_stats,
     )
+    account_id = account_id or account_id_of(client)
+    if account_id:
+        propagate_to_nested(dlt.current.source_schema())
     for resource in _resources(run):
-        # hidden feeders keep Zoom's payloads whole: the recordings step downloads with their tokens
-        yield resource if keep_sensitive_fields or not resource.selected else resource.add_map(_scrubbed)
+        if not resource.selected:  # hidden feeders keep Zoom's payloads whole: recordings download with their tokens
+            yield resource
+            continue
+        if not keep_sensitive_fields:
+            resource.add_map(_scrubbed)
+        yield resource.add_map(stamper(account_id)) if account_id else resource
 
 
 def _scrubbed(item: Any) -> Any:
