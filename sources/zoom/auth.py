@@ -35,6 +35,7 @@ from . import settings
 from .credentials import TZoomCredentials, ZoomCredentials, ZoomUserCredentials
 from .errors import ZoomAuthError, ZoomConfigError, ZoomError, ZoomTransientError, connect_problem
 from .retry import backoff
+from .token_file import TokenFile
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class ZoomAuth(AuthBase):
         on_refresh_token: callback for each new refresh token (user OAuth), after it is stored.
         timeout: seconds per token request.
         max_attempts: token requests tried on 5xx / 429 / connection errors before giving up.
+        token_file: S2S only: share the token with the account's other processes (token_file.py).
     """
 
     def __init__(
@@ -137,6 +139,7 @@ class ZoomAuth(AuthBase):
         timeout: float = 30.0,
         max_attempts: int = 4,
         clock: Callable[[], float] = time.monotonic,
+        token_file: TokenFile | None = None,
     ) -> None:
         if not isinstance(credentials, (ZoomCredentials, ZoomUserCredentials)):
             raise TypeError("credentials must be ZoomCredentials or ZoomUserCredentials")
@@ -170,6 +173,8 @@ class ZoomAuth(AuthBase):
         self._refresh_at = 0.0
         self._api_url: str | None = None
         self.token_requests = 0
+        self.token_file = None if self.user_oauth else token_file
+        self._rejected: str | None = None  # the last token Zoom refused: never taken from the file again
 
     def __repr__(self) -> str:
         kind = "user OAuth" if self.user_oauth else "S2S OAuth"
@@ -208,6 +213,7 @@ class ZoomAuth(AuthBase):
                 return
             if request is not None and request.headers.get("Authorization") != f"Bearer {self._token}":
                 return
+            self._rejected = self._token
             self._token = None
             self._refresh_at = 0.0
         logger.debug("Zoom access token rejected; it will be refreshed")
@@ -219,7 +225,13 @@ class ZoomAuth(AuthBase):
         else:
             assert isinstance(self.credentials, ZoomCredentials)
             data = {"grant_type": "account_credentials", "account_id": self.credentials.account_id}
-            self._accept(self._post_token(data, "account_credentials"))
+            if self.token_file is None:
+                self._accept(self._post_token(data, "account_credentials"))
+            else:
+                body = self.token_file.get(
+                    lambda: self._post_token(data, "account_credentials"), _margin, rejected=self._rejected
+                )
+                self._accept(body)
 
     def _fetch_user_token(self) -> None:
         creds = self.credentials
@@ -350,9 +362,10 @@ class ZoomAuth(AuthBase):
             ttl = float(body.get("expires_in") or 3600)
         except (TypeError, ValueError):
             ttl = 3600.0
-        margin = min(REFRESH_MARGIN_S, ttl * REFRESH_MARGIN_SHARE)
+        margin = _margin(ttl)
         self._token = str(body["access_token"])
-        self._refresh_at = self._clock() + max(0.0, ttl - margin)
+        refresh_in = body.get("refresh_in")  # a shared token (token_file.py): its fetcher's schedule
+        self._refresh_at = self._clock() + max(0.0, float(refresh_in) if refresh_in is not None else ttl - margin)
         api_url = body.get("api_url")
         if isinstance(api_url, str) and api_url.startswith("http"):
             base = api_url.rstrip("/")
@@ -367,6 +380,11 @@ class ZoomAuth(AuthBase):
             if s and len(str(s)) >= 4:
                 text = text.replace(str(s), "***")
         return text
+
+
+def _margin(ttl: float) -> float:
+    """How long before expiry a token of `ttl` seconds is refreshed."""
+    return min(REFRESH_MARGIN_S, ttl * REFRESH_MARGIN_SHARE)
 
 
 def _sha(value: str) -> str:

@@ -7,11 +7,13 @@ from typing import Any, Optional
 import dlt
 from dlt.common.configuration.inject import with_config
 
+from . import settings
 from .auth import ZoomAuth
 from .client import ZoomClient
 from .config_values import parse_rate_limit_overrides, parse_rate_limit_plan
-from .credentials import TZoomCredentials
+from .credentials import TZoomCredentials, ZoomCredentials
 from .ratelimit import RateLimiter
+from .token_file import TokenFile
 
 
 def make_client(
@@ -26,7 +28,13 @@ def make_client(
     limiter = RateLimiter(
         parse_rate_limit_plan(rate_limit_plan), parse_rate_limit_overrides(rate_limit_overrides)
     )
-    return ZoomClient(ZoomAuth(credentials, token_url), base_url=base_url, limiter=limiter)
+    token_file = None
+    if isinstance(credentials, ZoomCredentials) and credentials.account_id and credentials.client_id:
+        # one token per account for every process on this machine (ZOOM_API.md §1.1)
+        token_file = TokenFile.for_account(
+            token_url or settings.DEFAULT_TOKEN_URL, credentials.account_id, credentials.client_id
+        )
+    return ZoomClient(ZoomAuth(credentials, token_url, token_file=token_file), base_url=base_url, limiter=limiter)
 
 
 @with_config(sections=("sources", "zoom"))
