@@ -119,5 +119,7 @@ def last_runs(accounts: List[Account], destination: str, duckdb_path: str) -> Li
         except Exception:  # never run on this machine
             pass
         where = account.duckdb_path(duckdb_path) if destination == "duckdb" else "postgres"
-        lines.append(f"{account.name:<20} {account.pipeline_name:<26} {account.dataset:<26} {where}  last run: {when}")
+        lines.append(
+            f"{account.name:<20} {account.pipeline_name:<26} {account.dataset:<26} {where}  last run: {when}"
+        )
     return lines

@@ -16,9 +16,8 @@ The warehouse: `ZOOM_DESTINATION` (duckdb | postgres, default duckdb; Postgres c
 pipelines/zoom_pipeline.py. `ZOOM_WAIT_LOCK`: seconds a run waits for the account's lock (default 600).
 """
 
-
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import dlt
 from dagster import (
@@ -55,8 +54,6 @@ from .load import DEFAULT_DUCKDB_PATH
 POOL = "zoom"
 PARTITION_TAG = "dagster/partition"
 
-ACCOUNTS = StaticPartitionsDefinition(account_names())
-
 
 def _destination() -> str:
     return os.environ.get("ZOOM_DESTINATION", "duckdb")
@@ -85,74 +82,77 @@ def _shape_source() -> Any:
     return zoom_source(credentials=creds, client=make_client(creds))
 
 
-@dlt_assets(
-    dlt_source=_shape_source(),
-    dlt_pipeline=dlt.pipeline("zoom_dagster_definitions", destination="duckdb", dataset_name="zoom"),
-    name="zoom",
-    partitions_def=ACCOUNTS,
-    dagster_dlt_translator=ZoomTranslator(),
-    pool=POOL,
-)
-def zoom_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """Loads the partition's account with `load_account`, the function behind `zoom-pipeline run`."""
-    account = get_account(context.partition_key)
-    tables = sorted(key.path[-1] for key in context.selected_asset_keys)
-    everything = set(context.selected_asset_keys) == set(zoom_assets.keys)
-    pipeline = account_pipeline(account, _destination(), _duckdb_path())
-    summary, _ = load_account(
-        account,
-        pipeline,
-        wait_lock=_wait_lock(),
-        out=context.log.info,
-        resources=None if everything else tables,
+def build_definitions(names: Sequence[str]) -> Definitions:
+    """The assets, jobs, schedule and sensor for these account names (tests pass their own)."""
+    accounts = StaticPartitionsDefinition(list(names))
+
+    @dlt_assets(
+        dlt_source=_shape_source(),
+        dlt_pipeline=dlt.pipeline("zoom_dagster_definitions", destination="duckdb", dataset_name="zoom"),
+        name="zoom",
+        partitions_def=accounts,
+        dagster_dlt_translator=ZoomTranslator(),
+        pool=POOL,
     )
-    for table in tables:
-        yield MaterializeResult(
-            asset_key=AssetKey(["zoom", table]),
-            metadata={"rows_loaded": summary.rows.get(table, 0), "dataset": pipeline.dataset_name},
+    def zoom_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        """Loads the partition's account with `load_account`, the function behind `zoom-pipeline run`."""
+        account = get_account(context.partition_key)
+        tables = sorted(key.path[-1] for key in context.selected_asset_keys)
+        everything = set(context.selected_asset_keys) == set(zoom_assets.keys)
+        pipeline = account_pipeline(account, _destination(), _duckdb_path())
+        summary, _ = load_account(
+            account,
+            pipeline,
+            wait_lock=_wait_lock(),
+            out=context.log.info,
+            resources=None if everything else tables,
         )
+        for table in tables:
+            yield MaterializeResult(
+                asset_key=AssetKey(["zoom", table]),
+                metadata={"rows_loaded": summary.rows.get(table, 0), "dataset": pipeline.dataset_name},
+            )
+
+    zoom_load = define_asset_job(
+        "zoom_load", selection=AssetSelection.assets(zoom_assets), partitions_def=accounts
+    )
+
+    @op(pool=POOL)
+    def kendo_push_op(context: OpExecutionContext) -> None:
+        """Pushes the partition's account to its Kendo team with `push_account` (`zoom-pipeline push`)."""
+        account = get_account(context.partition_key)
+        pipeline = account_pipeline(account, _destination(), _duckdb_path())
+        report = push_account(account, pipeline, wait_lock=_wait_lock(), out=context.log.info)
+        left = report.unfinished()
+        if left:  # pending calls are retried by the next push; say so without failing the run
+            context.log.warning(f"calls not sent: {left}; see them: {report.see_command}")
+
+    @job(partitions_def=accounts)
+    def kendo_push() -> None:
+        kendo_push_op()
+
+    @schedule(cron_schedule="0 * * * *", job=zoom_load)
+    def zoom_hourly(context: ScheduleEvaluationContext) -> Iterator[RunRequest]:
+        """Every hour, an incremental load of each account (one run per account)."""
+        hour = context.scheduled_execution_time.strftime("%Y%m%dT%H")
+        for name in accounts.get_partition_keys():
+            yield RunRequest(run_key=f"{name}-{hour}", partition_key=name)
+
+    @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, request_job=kendo_push)
+    def push_after_load(context: RunStatusSensorContext) -> Any:
+        """After an account's load succeeds, push its new calls to Kendo."""
+        run = context.dagster_run
+        name = run.tags.get(PARTITION_TAG)
+        if run.job_name == kendo_push.name or name not in accounts.get_partition_keys():
+            return SkipReason("not a load of a configured account")
+        return RunRequest(run_key=f"push-{run.run_id}", partition_key=name)
+
+    return Definitions(
+        assets=[zoom_assets],
+        jobs=[zoom_load, kendo_push],
+        schedules=[zoom_hourly],
+        sensors=[push_after_load],
+    )
 
 
-zoom_load = define_asset_job("zoom_load", selection=AssetSelection.assets(zoom_assets), partitions_def=ACCOUNTS)
-
-
-@op(pool=POOL)
-def kendo_push_op(context: OpExecutionContext) -> None:
-    """Pushes the partition's account to its Kendo team with `push_account` (`zoom-pipeline push`)."""
-    account = get_account(context.partition_key)
-    pipeline = account_pipeline(account, _destination(), _duckdb_path())
-    report = push_account(account, pipeline, wait_lock=_wait_lock(), out=context.log.info)
-    left = report.unfinished()
-    if left:  # pending calls are retried by the next push; say so without failing the run
-        context.log.warning(f"calls not sent: {left}; see them: {report.see_command}")
-
-
-@job(partitions_def=ACCOUNTS)
-def kendo_push() -> None:
-    kendo_push_op()
-
-
-@schedule(cron_schedule="0 * * * *", job=zoom_load)
-def zoom_hourly(context: ScheduleEvaluationContext) -> Iterator[RunRequest]:
-    """Every hour, an incremental load of each account (one run per account)."""
-    hour = context.scheduled_execution_time.strftime("%Y%m%dT%H")
-    for name in ACCOUNTS.get_partition_keys():
-        yield RunRequest(run_key=f"{name}-{hour}", partition_key=name)
-
-
-@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, request_job=kendo_push)
-def push_after_load(context: RunStatusSensorContext) -> Any:
-    """After an account's load succeeds, push its new calls to Kendo."""
-    run = context.dagster_run
-    name = run.tags.get(PARTITION_TAG)
-    if run.job_name == kendo_push.name or name not in ACCOUNTS.get_partition_keys():
-        return SkipReason("not a load of a configured account")
-    return RunRequest(run_key=f"push-{run.run_id}", partition_key=name)
-
-
-defs = Definitions(
-    assets=[zoom_assets],
-    jobs=[zoom_load, kendo_push],
-    schedules=[zoom_hourly],
-    sensors=[push_after_load],
-)
+defs = build_definitions(account_names())

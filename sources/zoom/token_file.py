@@ -37,7 +37,9 @@ class TokenFile:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     @classmethod
-    def for_account(cls, token_url: str, account_id: str, client_id: str, directory: str | Path | None = None) -> "TokenFile":
+    def for_account(
+        cls, token_url: str, account_id: str, client_id: str, directory: str | Path | None = None
+    ) -> "TokenFile":
         if directory is None:
             import dlt
 

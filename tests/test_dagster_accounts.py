@@ -1,0 +1,140 @@
+"""Many accounts on Dagster: one partition per account, loaded through pipelines/dagster_defs.py.
+
+Two emulators with different data are two accounts. Each dataset must equal its own emulator's truth, with
+every row's `account_id` its own: no row crosses accounts, whether the partitions run one after the other,
+at the same time, as `dagster asset materialize` subprocesses on Postgres, or after a killed run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, Tuple
+
+import dagster
+import dlt
+import pytest
+from accounts_helpers import account_env, duckdb_pipeline, mismatches, small_emulator
+
+from pipelines.dagster_defs import build_definitions
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+@pytest.fixture(scope="module")
+def emus() -> Iterator[Dict[str, Any]]:
+    with small_emulator(21, "acmeAccount") as acme, small_emulator(22, "betaAccount", users=3) as beta:
+        yield {"acme": acme, "beta": beta}
+
+
+@pytest.fixture
+def configured(emus, tmp_path, monkeypatch) -> Tuple[Dict[str, Any], str]:
+    for name, emu in emus.items():
+        for key, value in account_env(name, emu).items():
+            monkeypatch.setenv(key, value)
+    base = str(tmp_path / "zoom_pipeline.duckdb")
+    monkeypatch.setenv("ZOOM_DUCKDB_PATH", base)
+    monkeypatch.setenv("ZOOM_DESTINATION", "duckdb")
+    return emus, base
+
+
+def _assert_exact(emus: Dict[str, Any], base: str) -> None:
+    for name, emu in emus.items():
+        pipeline = duckdb_pipeline(name, base.replace(".duckdb", f"_{name}.duckdb"))
+        assert mismatches(pipeline, emu.truth(), emu.account_id) == [], name
+        other = next(e for n, e in emus.items() if n != name)  # the check tells the two accounts apart
+        assert len(mismatches(pipeline, other.truth(), other.account_id)) > 10, name
+
+
+def _materialize(defs: Any, name: str) -> bool:
+    return dagster.materialize(defs.assets, partition_key=name, instance=dagster.DagsterInstance.ephemeral()).success
+
+
+def test_partitions_one_after_the_other_and_concurrently(configured) -> None:
+    emus, base = configured
+    defs = build_definitions(sorted(emus))
+    assert _materialize(defs, "acme") and _materialize(defs, "beta")
+    _assert_exact(emus, base)
+
+    # again, both at once (incremental runs on the same datasets: still exact, still apart)
+    for emu in emus.values():
+        emu.add_meeting(transcript=True)
+    results: Dict[str, bool] = {}
+    threads = [threading.Thread(target=lambda n=n: results.update({n: _materialize(defs, n)})) for n in emus]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=240)
+    assert results == {"acme": True, "beta": True}
+    _assert_exact(emus, base)
+
+
+def _cli_env(emus: Dict[str, Any], tmp_path: Path, **extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__", "ZOOM_"))}
+    for name, emu in emus.items():
+        env.update(account_env(name, emu))
+    env.update(DLT_DATA_DIR=str(tmp_path / "dlt"), DLT_PROJECT_DIR=str(tmp_path), DAGSTER_HOME="")
+    env.pop("DAGSTER_HOME")
+    env.update(extra)
+    return env
+
+
+def _materialize_cmd(name: str) -> list:
+    return [DAGSTER, "asset", "materialize", "-m", "pipelines.dagster_defs", "--select", "*", "--partition", name]
+
+
+@pytest.mark.postgres
+def test_dagster_cli_loads_one_account_on_postgres(emus, tmp_path, postgres_url) -> None:
+    env = _cli_env(emus, tmp_path, ZOOM_DESTINATION="postgres", DESTINATION__POSTGRES__CREDENTIALS=postgres_url)
+    schemas = ["zoom_acme", "zoom_acme_staging"]
+    _drop(postgres_url, schemas)
+    try:
+        done = subprocess.run(_materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        pipeline = dlt.pipeline(
+            "check_pg", destination=dlt.destinations.postgres(postgres_url), dataset_name="zoom_acme"
+        )
+        acme = emus["acme"]
+        assert mismatches(pipeline, acme.truth(), acme.account_id) == []
+        assert acme.client_secret not in done.stdout + done.stderr
+    finally:
+        _drop(postgres_url, schemas)
+
+
+def _drop(url: str, schemas: list) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for s in schemas:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{s}" CASCADE')
+    conn.close()
+
+
+def test_killed_partition_run_rerun_through_dagster_is_exact(emus, tmp_path) -> None:
+    base = str(tmp_path / "zoom_pipeline.duckdb")
+    env = _cli_env(emus, tmp_path, ZOOM_DESTINATION="duckdb", ZOOM_DUCKDB_PATH=base)
+    acme = emus["acme"]
+    acme.configure(latency_ms=40)  # slow enough to be killed mid-run
+    try:
+        before = sum(acme.stats()["requests"].values())
+        proc = subprocess.Popen(_materialize_cmd("acme"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if sum(acme.stats()["requests"].values()) - before > 40:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    finally:
+        acme.configure(latency_ms=0)
+    done = subprocess.run(_materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert mismatches(duckdb_pipeline("acme", base.replace(".duckdb", "_acme.duckdb")), acme.truth(), acme.account_id) == []
