@@ -15,7 +15,9 @@ START = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 5)).date().isoformat(
 
 
 def small_emulator(seed: int, account_id: str, **knobs: Any) -> ZoomEmulator:
-    settings: Dict[str, Any] = dict(users=2, meetings_per_user=2, days_of_history=HISTORY_DAYS, rate_limits=False)
+    settings: Dict[str, Any] = dict(
+        users=2, meetings_per_user=2, days_of_history=HISTORY_DAYS, rate_limits=False
+    )
     return ZoomEmulator(seed=seed, account_id=account_id, **{**settings, **knobs})
 
 
@@ -35,7 +37,9 @@ def account_env(name: str, emu: ZoomEmulator) -> Dict[str, str]:
 
 def duckdb_pipeline(name: str, path: str) -> Any:
     """Attach-only view of account `name`'s DuckDB dataset (as the CLI names it)."""
-    return dlt.pipeline(f"check_{name}", destination=dlt.destinations.duckdb(path), dataset_name=f"zoom_{name}")
+    return dlt.pipeline(
+        f"check_{name}", destination=dlt.destinations.duckdb(path), dataset_name=f"zoom_{name}"
+    )
 
 
 def mismatches(pipeline: Any, truth: dict, account_id: str, tables: List[str] = ZOOM_TABLES) -> List[str]:

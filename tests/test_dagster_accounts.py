@@ -52,7 +52,9 @@ def _assert_exact(emus: Dict[str, Any], base: str) -> None:
 
 
 def _materialize(defs: Any, name: str) -> bool:
-    return dagster.materialize(defs.assets, partition_key=name, instance=dagster.DagsterInstance.ephemeral()).success
+    return dagster.materialize(
+        defs.assets, partition_key=name, instance=dagster.DagsterInstance.ephemeral()
+    ).success
 
 
 def test_partitions_one_after_the_other_and_concurrently(configured) -> None:
@@ -85,12 +87,24 @@ def _cli_env(emus: Dict[str, Any], tmp_path: Path, **extra: str) -> Dict[str, st
 
 
 def _materialize_cmd(name: str) -> list:
-    return [DAGSTER, "asset", "materialize", "-m", "pipelines.dagster_defs", "--select", "*", "--partition", name]
+    return [
+        DAGSTER,
+        "asset",
+        "materialize",
+        "-m",
+        "pipelines.dagster_defs",
+        "--select",
+        "*",
+        "--partition",
+        name,
+    ]
 
 
 @pytest.mark.postgres
 def test_dagster_cli_loads_one_account_on_postgres(emus, tmp_path, postgres_url) -> None:
-    env = _cli_env(emus, tmp_path, ZOOM_DESTINATION="postgres", DESTINATION__POSTGRES__CREDENTIALS=postgres_url)
+    env = _cli_env(
+        emus, tmp_path, ZOOM_DESTINATION="postgres", DESTINATION__POSTGRES__CREDENTIALS=postgres_url
+    )
     schemas = ["zoom_acme", "zoom_acme_staging"]
     _drop(postgres_url, schemas)
     try:
@@ -124,7 +138,9 @@ def test_killed_partition_run_rerun_through_dagster_is_exact(emus, tmp_path) -> 
     acme.configure(latency_ms=40)  # slow enough to be killed mid-run
     try:
         before = sum(acme.stats()["requests"].values())
-        proc = subprocess.Popen(_materialize_cmd("acme"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            _materialize_cmd("acme"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
             if sum(acme.stats()["requests"].values()) - before > 40:
@@ -137,4 +153,9 @@ def test_killed_partition_run_rerun_through_dagster_is_exact(emus, tmp_path) -> 
         acme.configure(latency_ms=0)
     done = subprocess.run(_materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert mismatches(duckdb_pipeline("acme", base.replace(".duckdb", "_acme.duckdb")), acme.truth(), acme.account_id) == []
+    assert (
+        mismatches(
+            duckdb_pipeline("acme", base.replace(".duckdb", "_acme.duckdb")), acme.truth(), acme.account_id
+        )
+        == []
+    )

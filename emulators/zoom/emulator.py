@@ -100,6 +100,10 @@ class ZoomEmulator:
         resp.raise_for_status()
         return resp.json()["access_token"]
 
+    def revoke_access_tokens(self) -> None:
+        """Every issued access token stops working (as when Zoom invalidates tokens minted too fast)."""
+        self.state.tokens.access.clear()
+
     def truth(self, **query: Any) -> dict:
         """GET /_emulator/truth (optional from=/to= dates limit time-bound tables)."""
         return self._admin("GET", "truth", params={k: str(v) for k, v in query.items()})

@@ -1,0 +1,165 @@
+"""Named accounts (`[sources.zoom.accounts.<name>]`) through the console script, and their shared token."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+from accounts_helpers import account_env, duckdb_pipeline, mismatches, small_emulator
+
+from emulators.kendo import KendoEmulator
+
+SCRIPT = str(Path(sys.executable).parent / "zoom-pipeline")
+
+
+@pytest.fixture(scope="module")
+def acme() -> Iterator[Any]:
+    with small_emulator(31, "acmeAccount") as emu:
+        yield emu
+
+
+def _env(tmp_path: Path, *accounts: Dict[str, str], **extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    for a in accounts:
+        env.update(a)
+    env.update(
+        DLT_DATA_DIR=str(tmp_path / "dlt"), DLT_PROJECT_DIR=str(tmp_path), RUNTIME__DLTHUB_TELEMETRY="false"
+    )
+    env.update(extra)
+    return env
+
+
+def _cli(env: Dict[str, str], *args: str, cwd: Any = None) -> subprocess.CompletedProcess:
+    return subprocess.run([SCRIPT, *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_accounts_from_secrets_toml_and_env(tmp_path, acme) -> None:
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "secrets.toml").write_text(
+        '[sources.zoom.accounts.north.credentials]\naccount_id = "n1"\nclient_id = "c"\nclient_secret = "s"\n'
+    )
+    env = _env(tmp_path, account_env("acme", acme))
+    done = _cli(env, "accounts", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["acme", "north"]
+    assert all("last run: never" in line for line in lines)
+
+    unknown = _cli(env, "run", "--account", "south", cwd=tmp_path)
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines() == [
+        "zoom-pipeline: --account: no Zoom account 'south' is configured (configured: acme, north); "
+        "add [sources.zoom.accounts.south.credentials] to .dlt/secrets.toml"
+    ]
+
+
+@pytest.mark.parametrize(
+    "key, value, setting",
+    [
+        ("SOURCES__ZOOM__ACCOUNTS__ACME-EU__CREDENTIALS__CLIENT_ID", "x", "sources.zoom.accounts.acme-eu:"),
+        (
+            "SOURCES__ZOOM__ACCOUNTS__BETA__CREDENTIALS__CLIENT_ID",
+            "x",
+            "sources.zoom.accounts.beta.credentials.account_id",
+        ),
+        (
+            "SOURCES__ZOOM__ACCOUNTS__ACME__RATE_LIMIT_PLAN",
+            "gold",
+            "sources.zoom.accounts.acme.rate_limit_plan",
+        ),
+    ],
+)
+def test_bad_account_config_names_the_setting(tmp_path, acme, key, value, setting) -> None:
+    env = _env(tmp_path, account_env("acme", acme), {key: value})
+    name = key.split("__")[3].lower()
+    done = _cli(env, "run", "--account", name if name != "acme-eu" else "acme", cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0], done.stderr
+
+
+def test_run_and_push_of_one_account_share_one_token(tmp_path, acme) -> None:
+    """A run, a push (zoom_token audio URLs: Zoom calls for download tokens) and a third process of the
+    same account, started together, make one token request between them."""
+    with KendoEmulator(strict=True) as kendo:
+        acme.reset()
+        env = _env(
+            tmp_path,
+            account_env("acme", acme),
+            SOURCES__ZOOM__ACCOUNTS__ACME__KENDO_API_KEY=kendo.api_key,
+            DESTINATION__KENDO__INGEST_URL=kendo.ingest_url,
+            DESTINATION__KENDO__AUDIO_URL_MODE="zoom_token",
+        )
+        base = str(tmp_path / "zoom_pipeline.duckdb")
+        tokens_before = acme.stats()["token_requests"]
+        third = (
+            "import sys, time\n"
+            "from pipelines.accounts import account_client, get_account\n"
+            "client = account_client(get_account('acme'))\n"
+            "for _ in range(20):\n"
+            "    client.get('users', params={'page_size': 1})\n"
+            "    time.sleep(0.05)\n"
+        )
+
+        def start(*args: str) -> subprocess.Popen:
+            return subprocess.Popen(list(args), env=env, stderr=subprocess.PIPE, text=True)
+
+        requests_before = sum(acme.stats()["requests"].values())
+        # the run and a third process (as the webhook server would: account_client) race for the token
+        procs = [
+            start(SCRIPT, "run", "--account", "acme", "--duckdb-path", base),
+            start(sys.executable, "-c", third),
+        ]
+        # the push starts once the run is under way (it holds the lock): the push waits, then pushes
+        deadline = time.monotonic() + 60
+        while sum(acme.stats()["requests"].values()) == requests_before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        procs.append(
+            start(
+                SCRIPT,
+                "push",
+                "--account",
+                "acme",
+                "--duckdb-path",
+                base,
+                "--wait-lock",
+                "200",
+                "--rate",
+                "50",
+            )
+        )
+        errors = [p.communicate(timeout=240)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], errors
+        ready = {c["meeting_uuid"] for c in acme.truth()["calls"] if c["ready"]}
+        sent = kendo.received()
+        # the push waited for the run's lock, then pushed what the run loaded, asking Zoom for download tokens
+        assert ready and {c["metadata"]["zoomMeetingUuid"] for c in sent} == ready
+        assert all("access_token=" in c["audioUrl"] for c in sent if c.get("audioUrl"))
+        assert acme.stats()["token_requests"] - tokens_before == 1
+
+    pipeline = duckdb_pipeline("acme", base.replace(".duckdb", "_acme.duckdb"))
+    assert mismatches(pipeline, acme.truth(), acme.account_id) == []
+    token_files = list((tmp_path / "dlt" / "zoom" / "tokens").glob("*.json"))
+    assert len(token_files) == 1 and stat.S_IMODE(token_files[0].stat().st_mode) == 0o600
+    assert all(acme.client_secret not in e for e in errors)
+
+
+def test_a_shared_token_zoom_rejects_is_not_handed_out_again(tmp_path, acme, monkeypatch) -> None:
+    """A process that finds a revoked token in the file gets a 401, fetches one new token and saves it."""
+    for key, value in account_env("acme", acme).items():
+        monkeypatch.setenv(key, value)
+    from pipelines.accounts import account_client, get_account
+
+    account_client(get_account("acme")).get("users", params={"page_size": 1})
+    acme.revoke_access_tokens()
+    before = acme.stats()["token_requests"]
+    later = account_client(get_account("acme"))  # a new process: starts from the file's (revoked) token
+    assert later.get("users", params={"page_size": 1})["users"]
+    assert account_client(get_account("acme")).get("users", params={"page_size": 1})["users"]  # the saved one
+    assert acme.stats()["token_requests"] - before == 1
