@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Dict, Iterator, Tuple
 
@@ -74,6 +75,35 @@ def test_partitions_one_after_the_other_and_concurrently(configured) -> None:
         t.join(timeout=240)
     assert results == {"acme": True, "beta": True}
     _assert_exact(emus, base)
+
+    # the hourly schedule asks for one run per account
+    schedule = defs.resolve_schedule_def("zoom_hourly")
+    context = dagster.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 1, 9, tzinfo=UTC))
+    requests = list(schedule(context))
+    assert sorted(r.partition_key for r in requests) == ["acme", "beta"]
+
+
+def test_push_job_pushes_one_account_to_its_own_kendo_team(configured, monkeypatch) -> None:
+    from emulators.kendo import KendoEmulator
+    from pipelines.dagster_defs import build_definitions
+
+    emus, base = configured
+    defs = build_definitions(sorted(emus))
+    assert _materialize(defs, "beta")
+    with KendoEmulator(strict=True) as kendo:
+        monkeypatch.setenv("SOURCES__ZOOM__ACCOUNTS__BETA__KENDO_API_KEY", kendo.api_key)
+        monkeypatch.setenv("DESTINATION__KENDO__INGEST_URL", kendo.ingest_url)
+        job = defs.resolve_job_def("kendo_push")
+        assert job.execute_in_process(
+            partition_key="beta", instance=dagster.DagsterInstance.ephemeral()
+        ).success
+        ready = {c["meeting_uuid"] for c in emus["beta"].truth()["calls"] if c["ready"]}
+        assert ready and {c["metadata"]["zoomMeetingUuid"] for c in kendo.received()} == ready
+        # acme has no Kendo key of its own: its push fails naming the setting, and sends nothing
+        failed = job.execute_in_process(
+            partition_key="acme", instance=dagster.DagsterInstance.ephemeral(), raise_on_error=False
+        )
+        assert not failed.success and len(kendo.received()) == len(ready)
 
 
 def _cli_env(emus: Dict[str, Any], tmp_path: Path, **extra: str) -> Dict[str, str]:
