@@ -145,9 +145,35 @@ def test_run_and_push_of_one_account_share_one_token(tmp_path, acme) -> None:
 
     pipeline = duckdb_pipeline("acme", base.replace(".duckdb", "_acme.duckdb"))
     assert mismatches(pipeline, acme.truth(), acme.account_id) == []
+    assert _tables_without_account_id(base.replace(".duckdb", "_acme.duckdb"), acme.account_id) == []
+    listed = _cli(env, "accounts", "--duckdb-path", base).stdout
+    assert listed.startswith("acme") and "last run: never" not in listed and "(failed)" not in listed
     token_files = list((tmp_path / "dlt" / "zoom" / "tokens").glob("*.json"))
     assert len(token_files) == 1 and stat.S_IMODE(token_files[0].stat().st_mode) == 0o600
     assert all(acme.client_secret not in e for e in errors)
+
+
+def _tables_without_account_id(path: str, account_id: str) -> list:
+    """Every loaded table, nested and Arrow-loaded ones included, must say whose account each row is."""
+    import duckdb
+
+    bad = []
+    with duckdb.connect(path, read_only=True) as db:
+        tables = db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zoom_acme'"
+            " AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\'"
+            " AND table_name <> 'kendo_sync'"
+        ).fetchall()
+        assert len(tables) > 20
+        for (table,) in tables:
+            try:
+                ids = db.execute(f'SELECT DISTINCT account_id FROM zoom_acme."{table}"').fetchall()
+            except duckdb.BinderException:
+                bad.append(f"{table}: no account_id column")
+                continue
+            if ids and ids != [(account_id,)]:
+                bad.append(f"{table}: {ids}")
+    return bad
 
 
 def test_a_shared_token_zoom_rejects_is_not_handed_out_again(tmp_path, acme, monkeypatch) -> None:
