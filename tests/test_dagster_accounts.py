@@ -189,3 +189,16 @@ def test_killed_partition_run_rerun_through_dagster_is_exact(emus, tmp_path) -> 
         )
         == []
     )
+
+
+def test_shipped_instance_config_runs_one_run_per_account(tmp_path, monkeypatch) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        (Path(__file__).parents[1] / "deploy" / "dagster" / "dagster.yaml").read_text()
+    )
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    config = dagster.DagsterInstance.get().get_concurrency_config()
+    limits = config.run_queue_config.tag_concurrency_limits
+    assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+    assert config.pool_config.default_pool_limit >= 1
