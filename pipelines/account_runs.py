@@ -83,21 +83,12 @@ def push_account(
 
 
 def _push(account: Account, pipeline: Pipeline, *, stop: threading.Event, out: Out, **kwargs: Any) -> Any:
-    from sources.zoom.config_values import SettingError
-
     from .interrupt import Interrupted
     from .push import push_from_config
 
     if stop.is_set():
         raise Interrupted()
-    if account.name is not None:
-        # one Kendo team per account: never fall back to destination.kendo.api_key (another team's)
-        if account.kendo_api_key:
-            kwargs.setdefault("api_key", account.kendo_api_key)
-        elif not kwargs.get("dry_run"):
-            raise SettingError(f"{account.setting('kendo_api_key')} is not set: the account's Kendo push key")
-        if kwargs.get("client") is None and not kwargs.get("dry_run"):
-            kwargs["client"] = account_client(account)
+    # the account's Kendo key and Zoom client come with its pipeline (push_from_config)
     report = push_from_config(pipeline, stop=stop, **kwargs)
     out("\n".join(report.lines()))
     return report

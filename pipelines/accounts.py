@@ -98,6 +98,10 @@ def account_names() -> List[str]:
             if "__" in rest:
                 names.add(rest.split("__", 1)[0].lower())
     for name in names:
+        if name == "pipeline":  # zoom_pipeline is the unnamed account's pipeline
+            raise SettingError(
+                f"{SECTION}.pipeline: 'pipeline' is reserved (the unnamed account's); pick another name"
+            )
         if not NAME.fullmatch(name):
             raise SettingError(
                 f"{SECTION}.{name}: {name!r} is not an account name; use lower-case letters, digits and _ "
@@ -168,6 +172,26 @@ def get_account(name: Optional[str]) -> Account:
         start_date=None if start is None else str(start),
         kendo_api_key=None if key is None else str(key),
     )
+
+
+def account_of_pipeline(pipeline_name: str) -> Account:
+    """The account whose pipeline this is (the unnamed one for any other pipeline)."""
+    name = pipeline_name.removeprefix("zoom_")
+    if pipeline_name.startswith("zoom_") and name in account_names():
+        return get_account(name)
+    return Account(None)
+
+
+def kendo_api_key_for(pipeline_name: str) -> Optional[str]:
+    """The Kendo key of a named account's pipeline; None for the unnamed account (destination.kendo.api_key).
+
+    A named account never falls back to destination.kendo.api_key: that is another Kendo team."""
+    account = account_of_pipeline(pipeline_name)
+    if account.name is None:
+        return None
+    if not account.kendo_api_key:
+        raise SettingError(f"{account.setting('kendo_api_key')} is not set: the account's Kendo push key")
+    return account.kendo_api_key
 
 
 def all_accounts() -> List[Account]:

@@ -92,8 +92,17 @@ def push_from_config(
     from `sources.zoom.*` config and secrets (`pipelines.load.build_client()`) when the mode needs one (not
     in dry runs).
     An explicit `audio_url_fn=` keyword bypasses the setting.
+
+    The pipeline of a named account (`zoom_<name>`, pipelines/accounts.py) pushes with that account's
+    `kendo_api_key` and Zoom client, whoever calls (CLI, Dagster, webhooks): never another team's key.
     """
+    from .accounts import account_client, account_of_pipeline, kendo_api_key_for
+
     extra: dict[str, Any] = dict(kwargs)
+    if "api_key" not in extra and not dry_run:
+        key = kendo_api_key_for(pipeline.pipeline_name)
+        if key:
+            extra["api_key"] = key
     if concurrency:
         extra["concurrency"] = concurrency
     if rate_per_second is not None:
@@ -106,9 +115,7 @@ def push_from_config(
 
         def build() -> Any:
             nonlocal owned_client
-            from .load import build_client
-
-            owned_client = build_client()
+            owned_client = account_client(account_of_pipeline(pipeline.pipeline_name))
             return owned_client
 
         provider = AudioUrlProvider.from_config(
