@@ -138,7 +138,9 @@ def test_dagster_cli_loads_one_account_on_postgres(emus, tmp_path, postgres_url)
     schemas = ["zoom_acme", "zoom_acme_staging"]
     _drop(postgres_url, schemas)
     try:
-        done = subprocess.run(_materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            _materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         pipeline = dlt.pipeline(
             "check_pg", destination=dlt.destinations.postgres(postgres_url), dataset_name="zoom_acme"
@@ -168,8 +170,13 @@ def test_killed_partition_run_rerun_through_dagster_is_exact(emus, tmp_path) -> 
     acme.configure(latency_ms=40)  # slow enough to be killed mid-run
     try:
         before = sum(acme.stats()["requests"].values())
+        # cwd: dagster puts its ephemeral instance there; output to DEVNULL: an unread pipe could fill up
         proc = subprocess.Popen(
-            _materialize_cmd("acme"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            _materialize_cmd("acme"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
         )
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
@@ -181,7 +188,9 @@ def test_killed_partition_run_rerun_through_dagster_is_exact(emus, tmp_path) -> 
         assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     finally:
         acme.configure(latency_ms=0)
-    done = subprocess.run(_materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        _materialize_cmd("acme"), env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (
         mismatches(
