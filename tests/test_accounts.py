@@ -6,12 +6,12 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
-from accounts_helpers import account_env, duckdb_pipeline, mismatches, small_emulator
+from accounts_helpers import account_env, small_emulator
+from webhook_helpers import SECRET, Receiver, wait_for
 
 from emulators.kendo import KendoEmulator
 
@@ -84,22 +84,21 @@ def test_bad_account_config_names_the_setting(tmp_path, acme, key, value, settin
     assert len(lines) == 1 and setting in lines[0], done.stderr
 
 
-def test_run_and_push_of_one_account_share_one_token(tmp_path, acme) -> None:
-    """A run, a push (zoom_token audio URLs: Zoom calls for download tokens) and a third process of the
-    same account, started together, make one token request between them."""
-    with KendoEmulator(strict=True) as kendo:
-        acme.reset()
-        env = _env(
-            tmp_path,
-            account_env("acme", acme),
-            SOURCES__ZOOM__ACCOUNTS__ACME__KENDO_API_KEY=kendo.api_key,
-            DESTINATION__KENDO__INGEST_URL=kendo.ingest_url,
-            DESTINATION__KENDO__AUDIO_URL_MODE="zoom_token",
-        )
+def test_run_push_webhooks_and_a_helper_of_one_account_share_one_token(tmp_path) -> None:
+    """Four processes of one account, running at the same time, make one token request between them: a run,
+    the webhook server (loading the meeting the emulator announces), a push (zoom_token audio URLs: Zoom
+    calls for download tokens) and a process using the helper other services call (account_client)."""
+    with KendoEmulator(strict=True) as kendo, small_emulator(33, "acmeAccount") as acme:
+        extra = {
+            **account_env("acme", acme),
+            "SOURCES__ZOOM__ACCOUNTS__ACME__KENDO_API_KEY": kendo.api_key,
+            "DESTINATION__KENDO__INGEST_URL": kendo.ingest_url,
+            "DESTINATION__KENDO__AUDIO_URL_MODE": "zoom_token",
+        }
+        env = _env(tmp_path, extra)
         base = str(tmp_path / "zoom_pipeline.duckdb")
-        tokens_before = acme.stats()["token_requests"]
-        third = (
-            "import sys, time\n"
+        helper = (
+            "import time\n"
             "from pipelines.accounts import account_client, get_account\n"
             "client = account_client(get_account('acme'))\n"
             "for _ in range(20):\n"
@@ -110,47 +109,43 @@ def test_run_and_push_of_one_account_share_one_token(tmp_path, acme) -> None:
         def start(*args: str) -> subprocess.Popen:
             return subprocess.Popen(list(args), env=env, stderr=subprocess.PIPE, text=True)
 
-        requests_before = sum(acme.stats()["requests"].values())
-        # the run and a third process (as the webhook server would: account_client) race for the token
-        procs = [
-            start(SCRIPT, "run", "--account", "acme", "--duckdb-path", base),
-            start(sys.executable, "-c", third),
-        ]
-        # the push starts once the run is under way (it holds the lock): the push waits, then pushes
-        deadline = time.monotonic() + 60
-        while sum(acme.stats()["requests"].values()) == requests_before and time.monotonic() < deadline:
-            time.sleep(0.02)
-        procs.append(
-            start(
-                SCRIPT,
-                "push",
-                "--account",
-                "acme",
-                "--duckdb-path",
-                base,
-                "--wait-lock",
-                "200",
-                "--rate",
-                "50",
+        hooks = ["--account", "acme", "--duckdb-path", base, "--settle-minutes", "0"]
+        with Receiver(acme, tmp_path, *hooks, env=extra) as receiver:
+            acme.subscribe_webhooks(f"{receiver.url}/zoom/webhooks", SECRET, time_scale=0.001)
+            ready_before = {c["meeting_uuid"] for c in acme.truth()["calls"] if c["ready"]}
+            # the run and the helper race for the token; the run may wait for the server's lock
+            run = start(SCRIPT, "run", "--account", "acme", "--duckdb-path", base, "--wait-lock", "200")
+            procs = [run, start(sys.executable, "-c", helper)]
+            lock = (
+                tmp_path / "dlt" / "pipelines" / "zoom_acme.lock"
+            )  # its holder's pid (pipelines/run_lock.py)
+            wait_for(
+                lambda: lock.exists() and f'"pid": {run.pid}' in lock.read_text(),
+                60,
+                lambda: "run not started",
             )
-        )
-        errors = [p.communicate(timeout=240)[1] for p in procs]
-        assert [p.returncode for p in procs] == [0, 0, 0], errors
-        ready = {c["meeting_uuid"] for c in acme.truth()["calls"] if c["ready"]}
-        sent = kendo.received()
-        # the push waited for the run's lock, then pushed what the run loaded, asking Zoom for download tokens
-        assert ready and {c["metadata"]["zoomMeetingUuid"] for c in sent} == ready
-        assert all("access_token=" in c["audioUrl"] for c in sent if c.get("audioUrl"))
-        assert acme.stats()["token_requests"] - tokens_before == 1
+            # the run holds the lock: a meeting ends, the webhook server queues its events and loads them
+            # after the run; the push waits for the lock, then pushes what is ready
+            acme.add_meeting(participants=3)
+            push = ["push", "--account", "acme", "--duckdb-path", base, "--wait-lock", "200", "--rate", "50"]
+            procs.append(start(SCRIPT, *push))
+            errors = [p.communicate(timeout=240)[1] for p in procs]
+            assert [p.returncode for p in procs] == [0, 0, 0], errors
+            # meeting.ended, recording.completed, recording.transcript_completed
+            wait_for(lambda: receiver.metrics().get("processed_total") == 3, 120, receiver.output)
+            server_log = receiver.output()
+        ready_after = {c["meeting_uuid"] for c in acme.truth()["calls"] if c["ready"]}
+        sent = [c["metadata"]["zoomMeetingUuid"] for c in kendo.received()]
+        assert ready_before <= set(sent) <= ready_after and len(sent) == len(set(sent))
+        assert all("access_token=" in c["audioUrl"] for c in kendo.received() if c.get("audioUrl"))
+        assert acme.stats()["token_requests"] == 1
+        assert all(acme.client_secret not in e for e in [*errors, server_log])
 
-    pipeline = duckdb_pipeline("acme", base.replace(".duckdb", "_acme.duckdb"))
-    assert mismatches(pipeline, acme.truth(), acme.account_id) == []
     assert _tables_without_account_id(base.replace(".duckdb", "_acme.duckdb"), acme.account_id) == []
-    listed = _cli(env, "accounts", "--duckdb-path", base).stdout
-    assert listed.startswith("acme") and "last run: never" not in listed and "(failed)" not in listed
     token_files = list((tmp_path / "dlt" / "zoom" / "tokens").glob("*.json"))
     assert len(token_files) == 1 and stat.S_IMODE(token_files[0].stat().st_mode) == 0o600
-    assert all(acme.client_secret not in e for e in errors)
+    listed = _cli(env, "accounts", "--duckdb-path", base).stdout
+    assert listed.startswith("acme") and "last run: never" not in listed and "(failed)" not in listed
 
 
 def _tables_without_account_id(path: str, account_id: str) -> list:
