@@ -108,7 +108,11 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
         if failure is not None:
             return failure
         route, params = found
-        body = await route.handler(request, state.router.decode(params))
+        decoded = state.router.decode(params)
+        failing = faults.failing_instance(decoded.values())
+        if failing is not None:
+            return failing
+        body = await route.handler(request, decoded)
         return web.json_response(body, headers=headers, dumps=_dumps)
     except ZoomHTTPError as exc:
         return error_response(exc, headers)

@@ -103,6 +103,12 @@ class Knobs:
     file_faults: dict = field(default_factory=dict)
     # scopes the app lacks (e.g. ["report:read:admin"]): their routes answer 400/4711 for every caller
     missing_scopes: list = field(default_factory=list)
+    # meeting instances (UUIDs) Zoom can't serve for now: every /v2 route naming one answers 500 (an outage
+    # on Zoom's side for that meeting's data, as seen while a meeting's data is still being processed)
+    failing_instances: list = field(default_factory=list)
+    # recording downloads refuse the app's OAuth token (it lacks the recording-file scope): only a download
+    # token (the webhook's `download_token`, or `download_access_token`) as Bearer gets the file
+    downloads_need_download_token: bool = False
     # malformed values: [{"rows": "meeting_participants", "field": "join_time", "value": "not-a-date",
     # "count": 1}]; each entry corrupts `field` of `count` rows (distinct, chosen from the seed)
     bad_values: list = field(default_factory=list)
@@ -127,6 +133,7 @@ class Knobs:
             raise ValueError("file_faults counts must be non-negative integers")
         self.vanish_meetings = int(self.vanish_meetings or 0)
         self.missing_scopes = [str(x) for x in self.missing_scopes or []]
+        self.failing_instances = [str(x) for x in self.failing_instances or []]
         if isinstance(self.webinar_licences, (list, tuple)):
             self.webinar_licences = [str(u) for u in self.webinar_licences]
         elif isinstance(self.webinar_licences, bool) or not 0 <= float(self.webinar_licences) <= 1:

@@ -62,8 +62,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     entry = state.data.files.get(request.match_info["token"])
     token = _bearer(request)
     query_token = request.query.get("access_token", "")
+    # `downloads_need_download_token`: the app's own token lacks the recording-file scope
+    api_token_ok = state.tokens.valid(token) and not state.knobs.downloads_need_download_token
     if not (
-        state.tokens.valid(token)
+        api_token_ok
         or state.tokens.valid_download_token(token)
         or (query_token and state.tokens.valid_download_token(query_token))
     ):

@@ -53,3 +53,12 @@ class Faults:
                 {"code": status, "message": "Internal error, please try again later."}, status=status
             )
         return None
+
+    def failing_instance(self, params):
+        """500 for a route naming one of `failing_instances` (a meeting UUID), every time."""
+        failing = self.knobs.failing_instances
+        if failing and any(str(v) in failing for v in params):
+            return web.json_response(
+                {"code": 500, "message": "Internal error, please try again later."}, status=500
+            )
+        return None
