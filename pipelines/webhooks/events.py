@@ -2,7 +2,8 @@
 
 - recording.completed / recording.transcript_completed: load that instance's recording (files,
   transcripts, captions, chat, calls), downloading with the event's `download_token`; then push to Kendo;
-- meeting.ended: load `past_meetings` now, and the instance's participants after a settle delay;
+- meeting.ended: load `past_meetings` now, and the instance's participants and usage reports after a
+  settle delay (Zoom's participant and report data lag the end of the meeting);
 - recording.deleted / recording.trashed / meeting.deleted: mark its rows `_zoom_deleted_at`;
 - anything else (meeting.participant_joined / _left, ...): a `webhook_events` row only.
 """
@@ -27,7 +28,13 @@ SETTLE = "_settle.meeting_participants"
 # tables loaded for each kind of work (a derived table comes with the resource that builds it)
 RECORDING_RESOURCES = ["recordings"]  # + recording_files, transcripts, captions, chat, calls, file_errors
 ENDED_RESOURCES = ["past_meetings"]
-SETTLED_RESOURCES = ["meeting_participants", "meeting_poll_results", "past_meeting_qa"]
+SETTLED_RESOURCES = [
+    "meeting_participants",
+    "meeting_poll_results",
+    "past_meeting_qa",
+    "report_meetings",
+    "report_meeting_participants",
+]
 # rows marked when Zoom deletes a recording / a meeting: (table, column holding the uuid or id)
 RECORDING_ROWS: List[Tuple[str, str]] = [
     ("recordings", "uuid"),

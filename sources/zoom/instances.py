@@ -138,28 +138,51 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
 
 def _explicit_instances(run: ZoomRun, selected: List[str]) -> Iterator[Dict[str, Any]]:
     """References for the run's `--instances` UUIDs: each read by UUID as a past meeting (and its
-    recording, when `recordings` is selected), whatever its date; no cursor moves."""
+    recording, when `recordings` is selected; its report-listing row, when a report table is), whatever
+    its date; no cursor moves."""
     if not selected:
         return
     everything = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
     run.ranges.update({r: everything for r in selected})
     wanted = set(selected)
     lanes: Dict[Category, List[Listing]] = {c: [] for c in Category}
+    kinds = [k for k in (MEETING_INSTANCE, REPORT) if wanted & set(wanting(k))]
     for uuid in dict.fromkeys(run.instance_uuids):
-        if wanted & set(wanting(MEETING_INSTANCE)):
-            lanes[_category("past_meetings")].append(partial(_explicit_meeting, run, uuid))
+        if kinds:
+            lanes[_category("past_meetings")].append(partial(_explicit_meeting, run, uuid, kinds))
         if wanted & set(wanting(RECORDING)):
             lanes[_category("meeting_recordings")].append(partial(_explicit_recording, run, uuid))
     logger.info("instances: %d given with --instances", len(set(run.instance_uuids)))
     yield from _run_listings(lanes)
 
 
-def _explicit_meeting(run: ZoomRun, uuid: str) -> ListingResult:
+def _explicit_meeting(run: ZoomRun, uuid: str, kinds: List[str]) -> ListingResult:
+    """The past meeting's reference (MEETING_INSTANCE) and/or its report reference (REPORT), from one
+    detail read."""
     detail = run.get_or_skip("past_meetings", meeting_uuid=uuid)
     if detail is None:
         return [], []
-    ref = _bundle(MEETING_INSTANCE, dict(detail, uuid=detail.get("uuid") or uuid), "", EXPLICIT)
-    return [ref] if ref else [], []
+    record = dict(detail, uuid=detail.get("uuid") or uuid)
+    refs: List[Dict[str, Any]] = []
+    if MEETING_INSTANCE in kinds and (ref := _bundle(MEETING_INSTANCE, record, "", EXPLICIT)):
+        refs.append(ref)
+    if REPORT in kinds:
+        refs += _explicit_report(run, record)
+    return refs, []
+
+
+def _explicit_report(run: ZoomRun, detail: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The instance's row of its host's report listing over the day it started: the same record the
+    windowed listing finds, so the report tables build the same rows from it. None when Zoom has no
+    report for it (fewer than two participants, older than six months, no report yet, no Reports)."""
+    start, host = parse_time(detail.get("start_time")), detail.get("host_id")
+    if start is None or not isinstance(host, str) or not host:
+        return []
+    day = start.astimezone(UTC).date()
+    if day < report_horizon(datetime.now(UTC).date()):
+        return []
+    found, _ = _reports(run, host, (day, day))
+    return [b for b in found if b["kind"] == REPORT and b["uuid"] == detail["uuid"]]
 
 
 def _explicit_recording(run: ZoomRun, uuid: str) -> ListingResult:
