@@ -29,7 +29,9 @@ def _dataset(value: str) -> str:
     from .sql import DATASET_NAME
 
     if not DATASET_NAME.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a dataset name: use letters, digits and _ (e.g. zoom)")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a dataset name: use letters, digits and _ (e.g. zoom)"
+        )
     return value
 
 
@@ -106,7 +108,9 @@ def _push_args(p: argparse.ArgumentParser) -> None:
         help="re-post calls whose earlier POST got no answer (Kendo may hold them: check Kendo first)",
     )
     p.add_argument("--concurrency", type=_positive(int), default=None, help="parallel pushes (default 4)")
-    p.add_argument("--rate", type=_positive(float), default=None, help="Kendo requests per second (default 5)")
+    p.add_argument(
+        "--rate", type=_positive(float), default=None, help="Kendo requests per second (default 5)"
+    )
     p.add_argument(
         "--max-seconds",
         type=_positive(float),
@@ -188,15 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
 def _webhook_args(sub: Any) -> None:
     from .webhooks.app import DEFAULT_MAX_BODY_BYTES
     from .webhooks.queue import DEFAULT_MAX_PENDING
+    from .webhooks.worker import MAX_ATTEMPTS, RETRY_BASE_SECONDS
 
     hooks = sub.add_parser("webhooks", help="receive Zoom's webhook events and load what they name")
     serve = hooks.add_subparsers(dest="webhooks_command", required=True).add_parser(
         "serve", help="serve POST /zoom/webhooks, /healthz and /metrics; load each event's instance"
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: behind a proxy)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: behind a proxy)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     _warehouse_args(serve)
-    serve.add_argument("--push-kendo", action="store_true", help="push each completed recording's call to Kendo")
+    serve.add_argument(
+        "--push-kendo", action="store_true", help="push each completed recording's call to Kendo"
+    )
     serve.add_argument(
         "--run-every", type=_positive(float), metavar="MINUTES", help="also run the scheduled incremental run"
     )
@@ -206,7 +215,21 @@ def _webhook_args(sub: Any) -> None:
         default=15.0,
         help="after meeting.ended, wait this long before loading participants (default 15)",
     )
-    serve.add_argument("--batch-seconds", type=float, default=2.0, help="micro-batch gathering time (default 2)")
+    serve.add_argument(
+        "--batch-seconds", type=float, default=2.0, help="micro-batch gathering time (default 2)"
+    )
+    serve.add_argument(
+        "--max-attempts",
+        type=_positive(int),
+        default=MAX_ATTEMPTS,
+        help=f"tries of a failing batch before its events are marked failed (default {MAX_ATTEMPTS})",
+    )
+    serve.add_argument(
+        "--retry-base-seconds",
+        type=_positive(float),
+        default=RETRY_BASE_SECONDS,
+        help=f"wait before a failed batch's first retry, doubling after (default {RETRY_BASE_SECONDS:g})",
+    )
     serve.add_argument(
         "--max-queued", type=_positive(int), default=DEFAULT_MAX_PENDING, help="queue bound; beyond it, 503"
     )

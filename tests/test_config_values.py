@@ -10,6 +10,7 @@ from sources.zoom.config_values import (
     parse_date,
     parse_flag,
     parse_lag_days,
+    parse_max_attempts,
     parse_rate_limit_overrides,
     parse_rate_limit_plan,
     parse_windows_per_run,
@@ -83,6 +84,14 @@ def test_windows_per_run() -> None:
     for bad in (0, -1, 1.5, "six", None):
         with pytest.raises(SettingError, match=r"^--windows-per-run: "):
             parse_windows_per_run(bad)
+
+
+def test_max_attempts() -> None:
+    assert parse_max_attempts(None) is None and parse_max_attempts("") is None
+    assert parse_max_attempts(1) == 1 and parse_max_attempts("3") == 3
+    for bad in (0, -1, "2.5", "many", True):
+        with pytest.raises(SettingError, match=r"^sources\.zoom\.max_attempts: .* one or more"):
+            parse_max_attempts(bad)
 
 
 def test_flags() -> None:

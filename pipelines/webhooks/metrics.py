@@ -48,6 +48,7 @@ class Metrics:
         self.queued = 0
         self.processed = 0
         self.failed = 0
+        self.retried = 0
         self.pruned = 0
         self.scheduled_runs = 0
         self.scheduled_failed = 0
@@ -97,6 +98,7 @@ class Metrics:
             )
             counter("queued_total", "distinct events written to the durable queue", self.queued)
             counter("processed_total", "events processed (loaded, marked or recorded)", self.processed)
+            counter("retried_total", "failed batch attempts put back for a later retry", self.retried)
             counter("failed_total", "events given up after their retries", self.failed)
             counter("pruned_total", "processed events pruned from the queue file", self.pruned)
             counter("scheduled_runs_total", "scheduled runs finished (--run-every)", self.scheduled_runs)

@@ -116,6 +116,8 @@ def serve(args: argparse.Namespace) -> int:
         push_kendo=args.push_kendo,
         settle_seconds=args.settle_minutes * 60,
         batch_seconds=args.batch_seconds,
+        max_attempts=args.max_attempts,
+        retry_base_seconds=args.retry_base_seconds,
     )
     metrics.gauge("queue_depth", "events waiting in the durable queue", lambda: queue.pending_cache)
     metrics.gauge("queue_limit", "events the queue holds before answering 503", lambda: queue.max_pending)

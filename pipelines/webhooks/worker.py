@@ -4,7 +4,7 @@ under the same run lock as `zoom-pipeline run`, then (with --push-kendo) a Kendo
 An event is marked done in the queue only after its batch committed; a crash in between replays the
 batch on restart, which is harmless: rows merge on their keys, `webhook_events` on the event key, and
 Kendo's claims and ledger never post a call twice. A batch that fails is retried with back-off and, after
-`MAX_ATTEMPTS`, its events are kept as `failed` (in the queue and in `webhook_events`), for the scheduled
+`max_attempts` (`--max-attempts`, delays from `--retry-base-seconds`, doubling), its events are kept as `failed` (in the queue and in `webhook_events`), for the scheduled
 run to fill the gap.
 """
 
@@ -29,8 +29,8 @@ from .queue import DONE, FAILED, EventQueue, Item, Row
 
 logger = logging.getLogger("pipelines.webhooks")
 
-MAX_ATTEMPTS = 5
-RETRY_BASE_SECONDS = 30.0
+MAX_ATTEMPTS = 5  # defaults of `--max-attempts` and `--retry-base-seconds`
+RETRY_BASE_SECONDS = 30.0  # doubled per attempt: 30 s, 1, 2, 4 min
 LOCK_WAIT_SECONDS = 6 * 3600  # a scheduled run (or a backfill) may hold the lock for long
 WEBHOOK_EVENTS = "webhook_events"
 DELETED_COLUMN = "_zoom_deleted_at"
@@ -93,6 +93,8 @@ class Worker(threading.Thread):
         batch_seconds: float = 2.0,
         batch_size: int = 500,
         push: Any = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        retry_base_seconds: float = RETRY_BASE_SECONDS,
     ) -> None:
         super().__init__(name="webhook-worker", daemon=True)
         self.pipeline = pipeline
@@ -105,6 +107,8 @@ class Worker(threading.Thread):
         self.batch_seconds = batch_seconds
         self.batch_size = batch_size
         self._push = push
+        self.max_attempts = max(1, max_attempts)
+        self.retry_base_seconds = retry_base_seconds
         self._wake = threading.Event()
         self.error: Optional[BaseException] = None
         self.batches = 0
@@ -213,12 +217,13 @@ class Worker(threading.Thread):
     def _failed(
         self, rows: List[Row], batch: List[ev.Event], received: Dict[str, float], exc: Exception
     ) -> None:
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+        error = _reason(exc)
         attempts = max(r.attempts for r in rows) + 1
-        if attempts < MAX_ATTEMPTS:
-            delay = RETRY_BASE_SECONDS * 2 ** (attempts - 1)
-            logger.warning("webhooks: batch of %d failed (%s); retrying in %.0f s", len(rows), error, delay)
+        if attempts < self.max_attempts:
+            delay = self.retry_base_seconds * 2 ** (attempts - 1)
+            logger.warning("webhooks: batch of %d failed (%s); retrying in %.1f s", len(rows), error, delay)
             self.queue.retry_later([r.seq for r in rows], delay, error)
+            self.metrics.add("retried")
             return
         logger.error(
             "webhooks: batch of %d failed %d times (%s); left to the scheduled run",
@@ -233,6 +238,20 @@ class Worker(threading.Thread):
             logger.exception("webhooks: could not record the failed events")
         self.queue.finish([r.seq for r in rows], FAILED, error)
         self.metrics.add("failed", sum(1 for e in batch if e.event != ev.SETTLE))
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost error's type and first line: dlt wraps the source's error (PipelineStepFailed, then
+    the resource's), and only the innermost names what Zoom answered."""
+    seen = {id(exc)}
+    while True:
+        inner = getattr(exc, "exception", None) or exc.__cause__
+        if not isinstance(inner, BaseException) or id(inner) in seen:
+            break
+        seen.add(id(inner))
+        exc = inner
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
 
 
 def _settle_item(uuid: str, not_before: float) -> Item:

@@ -62,6 +62,9 @@ install_http_log_redaction()  # urllib3 logs request lines with their query: dow
 
 DOWNLOAD = "Download"  # stats bucket for file downloads (not paced: they are not API calls)
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_ATTEMPTS = (
+    8  # HTTP attempts per request (429, 5xx, dropped connections); sources.zoom.max_attempts
+)
 _RETRYABLE_EXC = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 BASE_URL_SETTING = "sources.zoom.base_url"
 # Seconds to open a connection: a host that takes longer is unreachable, not busy.
@@ -148,7 +151,7 @@ class ZoomClient:
         *,
         session: requests.Session | None = None,
         timeout: float = 60.0,
-        max_attempts: int = 8,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_time: float = 600.0,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
@@ -303,7 +306,9 @@ class ZoomClient:
             except ZoomError as exc:
                 # a bad file is the file's problem; a refused token, a wrong setting or the daily cap is
                 # the run's, and must stop it rather than be filed as a per-file error (losing the file)
-                if isinstance(exc, (ZoomDownloadError, ZoomAuthError, ZoomConfigError, ZoomDailyLimitReached)):
+                if isinstance(
+                    exc, (ZoomDownloadError, ZoomAuthError, ZoomConfigError, ZoomDailyLimitReached)
+                ):
                     raise
                 raise ZoomDownloadError(
                     f"download of {safe_url(url)} failed: {exc.message}",

@@ -120,6 +120,16 @@ def parse_windows_per_run(value: Any, setting: str = "--windows-per-run") -> int
     return int(number)
 
 
+def parse_max_attempts(value: Any, setting: str = "sources.zoom.max_attempts") -> Optional[int]:
+    """HTTP attempts per Zoom request (429, 5xx, dropped connections): a whole number, one or more."""
+    if _blank(value):
+        return None
+    number = _number(value)
+    if number is None or number < 1 or not number.is_integer():
+        raise SettingError(f"{setting}: {value!r} is not a whole number of attempts of one or more, e.g. 8")
+    return int(number)
+
+
 def _number(value: Any) -> Optional[float]:
     """A finite float from an int, a float or numeric text; None otherwise (booleans are not numbers)."""
     if isinstance(value, bool):

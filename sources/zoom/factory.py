@@ -9,8 +9,8 @@ from dlt.common.configuration.inject import with_config
 
 from . import settings
 from .auth import ZoomAuth
-from .client import ZoomClient
-from .config_values import parse_rate_limit_overrides, parse_rate_limit_plan
+from .client import DEFAULT_MAX_ATTEMPTS, ZoomClient
+from .config_values import parse_max_attempts, parse_rate_limit_overrides, parse_rate_limit_plan
 from .credentials import TZoomCredentials, ZoomCredentials
 from .ratelimit import RateLimiter
 from .token_file import TokenFile
@@ -22,9 +22,10 @@ def make_client(
     token_url: Optional[str] = None,
     rate_limit_plan: Any = None,
     rate_limit_overrides: Any = None,
+    max_attempts: Any = None,
 ) -> ZoomClient:
     """A Zoom client paced to the plan's limits. The rate-limit settings are untyped for dlt, so a bad value
-    fails in `config_values` with the setting's name."""
+    fails in `config_values` with the setting's name. `max_attempts`: HTTP attempts per request (default 8)."""
     limiter = RateLimiter(
         parse_rate_limit_plan(rate_limit_plan), parse_rate_limit_overrides(rate_limit_overrides)
     )
@@ -34,7 +35,13 @@ def make_client(
         token_file = TokenFile.for_account(
             token_url or settings.DEFAULT_TOKEN_URL, credentials.account_id, credentials.client_id
         )
-    return ZoomClient(ZoomAuth(credentials, token_url, token_file=token_file), base_url=base_url, limiter=limiter)
+    attempts = parse_max_attempts(max_attempts) or DEFAULT_MAX_ATTEMPTS
+    return ZoomClient(
+        ZoomAuth(credentials, token_url, token_file=token_file),
+        base_url=base_url,
+        limiter=limiter,
+        max_attempts=attempts,
+    )
 
 
 @with_config(sections=("sources", "zoom"))
@@ -44,6 +51,7 @@ def client_from_config(
     token_url: Optional[str] = None,
     rate_limit_plan: Any = None,
     rate_limit_overrides: Any = None,
+    max_attempts: Any = None,
 ) -> ZoomClient:
     """A Zoom client from `sources.zoom.*` config and secrets (shared by every step of one run)."""
-    return make_client(credentials, base_url, token_url, rate_limit_plan, rate_limit_overrides)
+    return make_client(credentials, base_url, token_url, rate_limit_plan, rate_limit_overrides, max_attempts)
