@@ -217,6 +217,34 @@ async def delete_recording(request: web.Request) -> web.Response:
     return web.json_response({"event": event, "uuid": uuid})
 
 
+async def delete_meeting(request: web.Request) -> web.Response:
+    """The meeting (all occurrences) is deleted: no longer listed, its detail, registrants and polls answer
+    404/3001, its past instances stay readable by UUID; meeting.deleted is sent (object.id an int64)."""
+    state = request.app[STATE]
+    ref = request.match_info["id"]
+    m = state.data.meeting(int(ref), False) if ref.isdigit() else None
+    if m is None or m.deleted:
+        return web.json_response(
+            {"code": 3001, "message": f"Meeting {ref} is not found or has expired."}, status=404
+        )
+    m.deleted = True
+    obj = {
+        "uuid": m.uuid,
+        "id": m.id,
+        "host_id": m.host.id,
+        "topic": m.topic,
+        "type": m.type,
+        "start_time": iso(m.start),
+        "duration": m.duration,
+        "timezone": m.timezone,
+    }
+    body = WebhookSender.body("meeting.deleted", obj, state.knobs.account_id)
+    owner = state.data.owner
+    body["payload"].update(operator=owner.email, operator_id=owner.id, operation="all")
+    sender(request).emit_soon(body)
+    return web.json_response({"event": "meeting.deleted", "id": m.id})
+
+
 async def _close(app: web.Application) -> None:
     await sender(app).close()
 
@@ -229,4 +257,5 @@ def add_webhook_routes(app: web.Application) -> None:
     app.router.add_post("/_emulator/webhooks/burst", burst)
     app.router.add_get("/_emulator/webhooks/deliveries", deliveries)
     app.router.add_post("/_emulator/recordings/{tail:.*}/delete", delete_recording)
+    app.router.add_post("/_emulator/meetings/{id}/delete", delete_meeting)
     app.on_cleanup.append(_close)

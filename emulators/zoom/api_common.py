@@ -33,7 +33,8 @@ def need_meeting(request: web.Request, ref: str, webinar: bool = False) -> Meeti
         if not ref.isdigit():  # an instance UUID also names its meeting
             inst = ds.instance(ref, webinar)
             m = inst.parent if inst else None
-    if m is None or (m.kind == "instant" and not webinar):  # instant meetings are gone once ended
+    # instant meetings are gone once ended; deleted ones are gone
+    if m is None or (m.kind == "instant" and not webinar) or m.deleted:
         raise webinar_not_found(ref) if webinar else meeting_not_found(ref)
     if not webinar and m.id in ds.vanished_meeting_ids():  # deleted after the listing (`vanish_meetings`)
         raise meeting_not_found(ref)

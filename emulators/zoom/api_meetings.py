@@ -20,7 +20,11 @@ async def list_meetings(request: web.Request, p: dict) -> dict:
     including ended one-off meetings that left `scheduled`."""
     ds = dataset(request)
     user = need_user(request, p["userId"])
-    mine = [m for m in ds.meetings if m.host is user and not m.is_webinar and m.kind != "instant"]
+    mine = [
+        m
+        for m in ds.meetings
+        if m.host is user and not m.is_webinar and m.kind != "instant" and not m.deleted
+    ]
     kind = request.query.get("type", "scheduled")
     if kind == "scheduled":
         chosen = [m for m in mine if m.is_recurring or m.start + timedelta(minutes=m.duration) > ds.now]

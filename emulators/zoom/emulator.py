@@ -141,6 +141,11 @@ class ZoomEmulator:
         (or recording.deleted) is sent to the webhook subscription."""
         return self._admin("POST", f"recordings/{quote(uuid, safe='')}/delete", json={"trash": trash})
 
+    def delete_meeting(self, meeting_id: int) -> dict:
+        """POST /_emulator/meetings/{id}/delete: the meeting leaves the account (its past instances stay
+        readable by UUID); meeting.deleted is sent to the webhook subscription."""
+        return self._admin("POST", f"meetings/{meeting_id}/delete")
+
     # ---------------------------------------------------------------- webhooks (admin_webhooks.py)
     def subscribe_webhooks(self, url: str, secret: str, time_scale: float = 1.0, duplicates: int = 0) -> dict:
         """Events go to `url`, signed with `secret`; retry delays (5, 20, 60 min) are scaled by `time_scale`."""

@@ -251,6 +251,9 @@ class Meeting:
     polls: list[dict] = field(default_factory=list)
     panelists: list[dict] = field(default_factory=list)
     tracking_sources: list[dict] = field(default_factory=list)
+    # deleted in Zoom (admin route, meeting.deleted): no longer listed, its detail and children answer
+    # 404/3001; its past instances stay readable by UUID, found through recordings and reports
+    deleted: bool = False
 
     @property
     def is_webinar(self) -> bool:

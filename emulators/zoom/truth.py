@@ -47,7 +47,7 @@ TABLES = [
 
 def listed_meeting(m: Meeting, now: datetime) -> bool:
     """Whether GET /users/{id}/meetings (scheduled or previous_meetings) lists the meeting."""
-    if m.is_webinar or m.kind == "instant" or m.host.status != "active":
+    if m.is_webinar or m.kind == "instant" or m.host.status != "active" or m.deleted:
         return False
     scheduled = m.is_recurring or m.start + timedelta(minutes=m.duration) > now
     previous = any(within_six_months(i.start, now) for i in m.instances)
