@@ -208,6 +208,7 @@ def load_zoom(
     if start_date:
         kwargs["start_date"] = start_date
 
+    from .deletion_marks import apply_marks
     from .interrupt import Interrupted
     from .safe_load import run_idempotent
 
@@ -222,6 +223,7 @@ def load_zoom(
             else {}
         )
         info = run_idempotent(pipeline, source, **fmt)
+        apply_marks(pipeline)  # rows this step re-wrote keep their deletion marks
         summary.load_infos.append(info)
         summary.steps += 1
         for table, n in _row_counts(pipeline).items():

@@ -4,7 +4,8 @@
   transcripts, captions, chat, calls), downloading with the event's `download_token`; then push to Kendo;
 - meeting.ended: load `past_meetings` now, and the instance's participants and usage reports after a
   settle delay (Zoom's participant and report data lag the end of the meeting);
-- recording.deleted / recording.trashed / meeting.deleted: mark its rows `_zoom_deleted_at`;
+- recording.deleted / recording.trashed / meeting.deleted: mark its rows `_zoom_deleted_at`
+  (pipelines/deletion_marks.py; the tables are the registry's `marked_by`);
 - anything else (meeting.participant_joined / _left, ...): a `webhook_events` row only.
 """
 
@@ -14,7 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional
 
 from sources.zoom.sensitive import drop_sensitive
 
@@ -35,17 +36,6 @@ SETTLED_RESOURCES = [
     "report_meetings",
     "report_meeting_participants",
 ]
-# rows marked when Zoom deletes a recording / a meeting: (table, column holding the uuid or id)
-RECORDING_ROWS: List[Tuple[str, str]] = [
-    ("recordings", "uuid"),
-    ("recording_files", "meeting_uuid"),
-    ("transcripts", "meeting_uuid"),
-    ("transcript_segments", "meeting_uuid"),
-    ("caption_segments", "meeting_uuid"),
-    ("chat_messages", "meeting_uuid"),
-    ("calls", "meeting_uuid"),
-]
-MEETING_ROWS: List[Tuple[str, str]] = [("meetings", "id"), ("past_meetings", "id")]
 
 
 class BadEvent(ValueError):

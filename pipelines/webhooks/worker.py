@@ -15,12 +15,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set
 
 import dlt
 
 from sources.zoom import registry
 
+from ..deletion_marks import apply_marks
 from ..interrupt import Interrupted
 from ..run_lock import RunLock
 from . import events as ev
@@ -33,7 +34,6 @@ MAX_ATTEMPTS = 5  # defaults of `--max-attempts` and `--retry-base-seconds`
 RETRY_BASE_SECONDS = 30.0  # doubled per attempt: 30 s, 1, 2, 4 min
 LOCK_WAIT_SECONDS = 6 * 3600  # a scheduled run (or a backfill) may hold the lock for long
 WEBHOOK_EVENTS = "webhook_events"
-DELETED_COLUMN = "_zoom_deleted_at"
 
 
 @dataclass
@@ -145,8 +145,9 @@ class Worker(threading.Thread):
         try:
             with RunLock.for_pipeline(self.pipeline, LOCK_WAIT_SECONDS, self.stop):
                 self._load(work)
-                self._mark_deleted(work)
                 self._record(batch, received, "processed")
+                if work.resources() or work.gone_recordings or work.deleted_meetings:
+                    apply_marks(self.pipeline)  # this batch's deletions, and rows a load re-wrote
                 sent_at = self._push_calls(work)
         except Interrupted:
             raise
@@ -179,19 +180,6 @@ class Worker(threading.Thread):
             instances=work.instances(),
             download_tokens={u: t for u, t in work.recordings.items() if t},
         )
-
-    def _mark_deleted(self, work: Plan) -> None:
-        marks: List[Tuple[str, str, Any, datetime]] = [
-            (t, c, u, when) for u, when in work.gone_recordings.items() for t, c in ev.RECORDING_ROWS
-        ]
-        marks += [
-            (t, c, int(i), when)
-            for i, when in work.deleted_meetings.items()
-            if i.isdigit()
-            for t, c in ev.MEETING_ROWS
-        ]
-        if marks:
-            mark_deleted(self.pipeline, marks)
 
     def _record(
         self, batch: List[ev.Event], received: Dict[str, float], status: str, error: Optional[str] = None
@@ -265,30 +253,3 @@ def write_webhook_events(pipeline: Any, rows: List[Dict[str, Any]]) -> None:
 
     hints = registry.table(WEBHOOK_EVENTS).side_hints()
     run_idempotent(pipeline, dlt.resource(rows, name=WEBHOOK_EVENTS, **hints))
-
-
-def mark_deleted(pipeline: Any, marks: List[Any]) -> None:
-    """Sets `_zoom_deleted_at` on the rows Zoom deleted (the column is added when missing); rows stay."""
-    with pipeline.sql_client() as sql:
-        schema = pipeline.dataset_name
-        existing = {
-            r[0]
-            for r in sql.execute_sql(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", schema
-            )
-        }
-        altered: Set[str] = set()
-        for table, column, value, when in marks:
-            if table not in existing:
-                continue
-            name = sql.make_qualified_table_name(table)
-            if table not in altered:
-                sql.execute_sql(
-                    f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {DELETED_COLUMN} TIMESTAMP WITH TIME ZONE"
-                )
-                altered.add(table)
-            sql.execute_sql(
-                f"UPDATE {name} SET {DELETED_COLUMN} = %s WHERE {column} = %s AND {DELETED_COLUMN} IS NULL",
-                when,
-                value,
-            )

@@ -51,6 +51,13 @@ MEETING_INSTANCE, RECORDING, REPORT, WEBINAR_INSTANCE = (
 MEETING_KINDS = (MEETING_INSTANCE, RECORDING, REPORT)
 # The hidden feeder every time-bound table reads: a stream of instance references.
 INSTANCES = "instances"
+# What Zoom deletes, as a webhook says (pipelines/webhooks): a meeting instance's recording
+# (recording.trashed / recording.deleted, by instance UUID) or a scheduled meeting (meeting.deleted, by id).
+# Rows are marked with the event's time in DELETED_COLUMN, never dropped; a table's `marked_by` names which
+# deletion marks it and the column holding that UUID or id.
+RECORDING_DELETED, MEETING_DELETED = "recording_deleted", "meeting_deleted"
+DELETED_COLUMN = "_zoom_deleted_at"
+_DELETED_HINT: TTableSchemaColumns = {DELETED_COLUMN: {"data_type": "timestamp", "nullable": True}}
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Table:
         rows: API, FILE, ERRORS or DERIVED.
         origin: the README's "from" text, when not simply `GET <endpoint path>`.
         columns: a SIDE table's column hints (a resource's come from column_types.COLUMN_TYPES).
+        marked_by: (RECORDING_DELETED or MEETING_DELETED, the column holding the instance UUID or the
+            meeting id): the deletion that marks its rows in DELETED_COLUMN (declared as a column hint).
     """
 
     name: str
@@ -88,6 +97,7 @@ class Table:
     rows: str = API
     origin: Optional[str] = None
     columns: Optional[TTableSchemaColumns] = None
+    marked_by: Optional[Tuple[str, str]] = None
 
     @property
     def key_fields(self) -> Tuple[str, ...]:
@@ -96,8 +106,10 @@ class Table:
         return (self.key,) if isinstance(self.key, str) else tuple(self.key)
 
     def column_hints(self) -> TTableSchemaColumns:
-        """Pinned column types: column_types.COLUMN_TYPES for a resource; a side table's own `columns`."""
-        return dict(self.columns or {}) if self.refresh is Refresh.SIDE else column_hints(self.name)
+        """Pinned column types: column_types.COLUMN_TYPES for a resource; a side table's own `columns`; and
+        DELETED_COLUMN for a table a deletion marks, so dlt creates and keeps it."""
+        hints = dict(self.columns or {}) if self.refresh is Refresh.SIDE else column_hints(self.name)
+        return {**hints, **_DELETED_HINT} if self.marked_by else hints
 
     def side_hints(self) -> Dict[str, Any]:
         """dlt hints for a SIDE table's rows (`dlt.mark.make_hints`)."""
@@ -121,7 +133,8 @@ def _per_instance(name: str, build: str, key: Key, kinds: Tuple[str, ...], **kw:
 
 
 def _rec(name: str, key: Key, columns: TTableSchemaColumns, rows: str = FILE, **kw: Any) -> Table:
-    """A table the recordings resource emits for each recorded instance."""
+    """A table the recordings resource emits for each recorded instance (marked when it is deleted)."""
+    kw.setdefault("marked_by", (RECORDING_DELETED, "meeting_uuid"))
     return Table(name, key=key, refresh=_SIDE, made_by="recordings", rows=rows, columns=columns, **kw)
 
 
@@ -137,6 +150,7 @@ TABLES: List[Table] = [
         "id",
         "meeting",
         origin="GET /users/{userId}/meetings (scheduled + previous_meetings) → GET /meetings/{meetingId}",
+        marked_by=(MEETING_DELETED, "id"),
     ),
     Table(
         "meeting_registrants",
@@ -145,6 +159,7 @@ TABLES: List[Table] = [
         ("meeting_id", "id"),
         "meeting_registrants",
         args=("meeting_registrants",),
+        marked_by=(MEETING_DELETED, "meeting_id"),
     ),
     Table(
         "meeting_polls",
@@ -153,6 +168,7 @@ TABLES: List[Table] = [
         ("meeting_id", "id"),
         "meeting_polls",
         args=("meeting_polls",),
+        marked_by=(MEETING_DELETED, "meeting_id"),
     ),
     # Webinars, the same way.
     Table("webinar_refs", "webinars:iter_webinar_refs", hidden=True),
@@ -192,6 +208,7 @@ TABLES: List[Table] = [
         MEETING_KINDS,
         endpoint="past_meetings",
         origin="instances from /past_meetings/{id}/instances, reports and recordings → GET /past_meetings/{uuid}",
+        marked_by=(MEETING_DELETED, "id"),
     ),
     _per_instance(
         "meeting_participants",
@@ -225,6 +242,7 @@ TABLES: List[Table] = [
         (RECORDING,),
         endpoint="recordings",
         origin="GET /users/{userId}/recordings (month windows)",
+        marked_by=(RECORDING_DELETED, "uuid"),
     ),
     _rec(
         "recording_files",
@@ -262,6 +280,7 @@ TABLES: List[Table] = [
         ("meeting_uuid", "file_key"),
         {**_t("occurred_at"), **_s("file_type")},
         rows=ERRORS,
+        marked_by=None,
         origin="files that failed to download or parse, or loaded after a repair (stray bytes, NULs), "
         "with the reason",
     ),
@@ -401,6 +420,11 @@ def time_bound() -> List[str]:
 def wanting(kind: str) -> List[str]:
     """Time-bound tables that take instances of `kind` (so its listing must run when one is selected)."""
     return [t.name for t in TABLES if kind in t.kinds]
+
+
+def marked_by(deletion: str) -> List[Tuple[str, str]]:
+    """(table, column holding the UUID or id) of every table `deletion` marks (RECORDING_DELETED, ...)."""
+    return [(t.name, t.marked_by[1]) for t in TABLES if t.marked_by and t.marked_by[0] == deletion]
 
 
 def reported() -> List[str]:
