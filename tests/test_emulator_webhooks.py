@@ -177,8 +177,8 @@ def _spec_lag(error: Any) -> bool:
 
 
 def test_event_bodies_validate_against_zooms_webhook_schemas(zoom_emulator: ZoomEmulator) -> None:
-    """meeting.ended, recording.completed / transcript_completed / trashed and participant_joined as the
-    emulator sends them match Zoom's published request schemas (tests/openapi/meetings.webhooks.json)."""
+    """meeting.ended, recording.completed / transcript_completed / trashed, participant_joined and
+    meeting.deleted as the emulator sends them match Zoom's published request schemas (tests/openapi/meetings.webhooks.json)."""
     got: list = []
     with BackgroundServer(receiver(SECRET, got)) as srv:
         zoom_emulator.subscribe_webhooks(f"{srv.base_url}/hook", SECRET)
@@ -187,6 +187,10 @@ def test_event_bodies_validate_against_zooms_webhook_schemas(zoom_emulator: Zoom
         zoom_emulator.delete_recording(inst["uuid"])
         zoom_emulator.webhook_burst(1)
         _wait(lambda: len(got) == 5)
+        meeting_id = zoom_emulator.truth()["tables"]["meetings"][0]["id"]
+        zoom_emulator.delete_meeting(meeting_id)
+        _wait(lambda: len(got) == 6)
+    assert meeting_id not in {m["id"] for m in zoom_emulator.truth()["tables"]["meetings"]}
     for g in got:
         event = g["body"]["event"]
         errors = [
@@ -199,4 +203,5 @@ def test_event_bodies_validate_against_zooms_webhook_schemas(zoom_emulator: Zoom
         "recording.transcript_completed",
         "recording.trashed",
         "meeting.participant_joined",
+        "meeting.deleted",
     }
