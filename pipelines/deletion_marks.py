@@ -34,7 +34,14 @@ def apply_marks(pipeline: Any) -> None:
         if "event" not in columns.get(WEBHOOK_EVENTS, set()):
             return
         events = sql.make_qualified_table_name(WEBHOOK_EVENTS)
+        every = ", ".join(f"'{n}'" for names, _ in DELETIONS.values() for n in names)
+        seen = sql.execute_sql(
+            f"SELECT DISTINCT event FROM {events} WHERE status = 'processed' AND event IN ({every})"
+        )
+        happened = {e for (e,) in seen or []}
         for deletion, (names, field) in DELETIONS.items():
+            if not happened & set(names):  # the common case: one scan, no UPDATE
+                continue
             listed = ", ".join(f"'{n}'" for n in names)
             gone = (
                 f"SELECT {field} AS gone, min(COALESCE(event_time, received_at)) AS at FROM {events} "

@@ -14,9 +14,13 @@ from zoom_helpers import table_key, truth_rows, warehouse_rows
 from emulators.zoom import ZoomEmulator
 from sources.zoom import registry
 
-# the tables a meeting instance or its recording feeds, keyed by the instance's UUID first
+# the tables a meeting instance, its recording or its usage report feeds, keyed by the instance's UUID first
 BY_INSTANCE = list(
-    dict.fromkeys(registry.wanting(registry.MEETING_INSTANCE) + registry.wanting(registry.RECORDING))
+    dict.fromkeys(
+        registry.wanting(registry.MEETING_INSTANCE)
+        + registry.wanting(registry.RECORDING)
+        + registry.wanting(registry.REPORT)
+    )
 )
 
 
@@ -59,8 +63,10 @@ def test_run_with_instances_loads_exactly_those(emu: ZoomEmulator, tmp_path: Pat
         assert _only(got, chosen) == sorted(map(repr, got)), f"{table}: rows of other instances"
         assert _only(got, chosen) == _only(expected, chosen), table
     assert {r[0] for r in warehouse_rows(pipeline, "past_meetings", ["uuid"])} == chosen
-    # only the given instances' tables: no entities, no report listings, and no cursor moved
-    for table in ("users", "meetings", "report_meetings"):
+    reported = {r[0] for r in warehouse_rows(pipeline, "report_meetings", ["uuid"])}
+    assert reported and reported == chosen & _uuids(truth, "report_meetings")
+    # only the given instances' tables: no entities, and no cursor moved
+    for table in ("users", "meetings"):
         assert warehouse_rows(pipeline, table, table_key(table)) == []
     resources = pipeline.state.get("sources", {}).get("zoom", {}).get("resources", {})
     assert not any("window_cursor" in s for s in resources.values())

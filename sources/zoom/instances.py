@@ -172,16 +172,17 @@ def _explicit_meeting(run: ZoomRun, uuid: str, kinds: List[str]) -> ListingResul
 
 
 def _explicit_report(run: ZoomRun, detail: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The instance's row of its host's report listing over the day it started: the same record the
+    """The instance's row of its host's report listing around the day it started: the same record the
     windowed listing finds, so the report tables build the same rows from it. None when Zoom has no
     report for it (fewer than two participants, older than six months, no report yet, no Reports)."""
     start, host = parse_time(detail.get("start_time")), detail.get("host_id")
     if start is None or not isinstance(host, str) or not host:
         return []
-    day = start.astimezone(UTC).date()
-    if day < report_horizon(datetime.now(UTC).date()):
+    day, horizon = start.astimezone(UTC).date(), report_horizon(datetime.now(UTC).date())
+    if day < horizon:
         return []
-    found, _ = _reports(run, host, (day, day))
+    # a day either side: Zoom may read the dates in the account's time zone; the UUID picks the row
+    found, _ = _reports(run, host, (max(day - timedelta(days=1), horizon), day + timedelta(days=1)))
     return [b for b in found if b["kind"] == REPORT and b["uuid"] == detail["uuid"]]
 
 
