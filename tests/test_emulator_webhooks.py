@@ -187,10 +187,16 @@ def test_event_bodies_validate_against_zooms_webhook_schemas(zoom_emulator: Zoom
         zoom_emulator.delete_recording(inst["uuid"])
         zoom_emulator.webhook_burst(1)
         _wait(lambda: len(got) == 5)
-        meeting_id = zoom_emulator.truth()["tables"]["meetings"][0]["id"]
+        meetings = zoom_emulator.truth()["tables"]["meetings"]
+        meeting_id, other = meetings[0]["id"], meetings[1]["id"]
         zoom_emulator.delete_meeting(meeting_id)
-        _wait(lambda: len(got) == 6)
-    assert meeting_id not in {m["id"] for m in zoom_emulator.truth()["tables"]["meetings"]}
+        zoom_emulator.delete_meeting(other, occurrence=True)
+        _wait(lambda: len(got) == 7)
+    listed = {m["id"] for m in zoom_emulator.truth()["tables"]["meetings"]}
+    assert meeting_id not in listed and other in listed  # one occurrence deleted: the meeting stays
+    deleted = [g["body"]["payload"] for g in got if g["body"]["event"] == "meeting.deleted"]
+    assert sorted(p["operation"] for p in deleted) == ["all", "single"]
+    assert [p["object"]["occurrences"] for p in deleted if p["operation"] == "single"][0]
     for g in got:
         event = g["body"]["event"]
         errors = [

@@ -219,7 +219,10 @@ async def delete_recording(request: web.Request) -> web.Response:
 
 async def delete_meeting(request: web.Request) -> web.Response:
     """The meeting (all occurrences) is deleted: no longer listed, its detail, registrants and polls answer
-    404/3001, its past instances stay readable by UUID; meeting.deleted is sent (object.id an int64)."""
+    404/3001, its past instances stay readable by UUID; meeting.deleted is sent (object.id an int64,
+    `operation: "all"`). Body {"occurrence": true}: only the meeting's next occurrence is deleted, as Zoom
+    does for one occurrence of a recurring meeting: the meeting stays, the event says `operation: "single"`
+    and names the occurrence in `object.occurrences`."""
     state = request.app[STATE]
     ref = request.match_info["id"]
     m = state.data.meeting(int(ref), False) if ref.isdigit() else None
@@ -227,7 +230,8 @@ async def delete_meeting(request: web.Request) -> web.Response:
         return web.json_response(
             {"code": 3001, "message": f"Meeting {ref} is not found or has expired."}, status=404
         )
-    m.deleted = True
+    single = bool((await request.json() if request.can_read_body else {}).get("occurrence"))
+    m.deleted = not single
     obj = {
         "uuid": m.uuid,
         "id": m.id,
@@ -238,9 +242,14 @@ async def delete_meeting(request: web.Request) -> web.Response:
         "duration": m.duration,
         "timezone": m.timezone,
     }
+    if single:
+        nxt = max(state.data.now, m.start)
+        obj["occurrences"] = [{"occurrence_id": str(int(nxt.timestamp() * 1000)), "start_time": iso(nxt)}]
     body = WebhookSender.body("meeting.deleted", obj, state.knobs.account_id)
     owner = state.data.owner
-    body["payload"].update(operator=owner.email, operator_id=owner.id, operation="all")
+    body["payload"].update(
+        operator=owner.email, operator_id=owner.id, operation="single" if single else "all"
+    )
     sender(request).emit_soon(body)
     return web.json_response({"event": "meeting.deleted", "id": m.id})
 

@@ -141,10 +141,11 @@ class ZoomEmulator:
         (or recording.deleted) is sent to the webhook subscription."""
         return self._admin("POST", f"recordings/{quote(uuid, safe='')}/delete", json={"trash": trash})
 
-    def delete_meeting(self, meeting_id: int) -> dict:
+    def delete_meeting(self, meeting_id: int, occurrence: bool = False) -> dict:
         """POST /_emulator/meetings/{id}/delete: the meeting leaves the account (its past instances stay
-        readable by UUID); meeting.deleted is sent to the webhook subscription."""
-        return self._admin("POST", f"meetings/{meeting_id}/delete")
+        readable by UUID); meeting.deleted is sent to the webhook subscription. `occurrence`: only its next
+        occurrence is deleted (`operation: "single"`); the meeting stays."""
+        return self._admin("POST", f"meetings/{meeting_id}/delete", json={"occurrence": occurrence})
 
     # ---------------------------------------------------------------- webhooks (admin_webhooks.py)
     def subscribe_webhooks(self, url: str, secret: str, time_scale: float = 1.0, duplicates: int = 0) -> dict:
