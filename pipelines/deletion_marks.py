@@ -14,7 +14,7 @@ from typing import Any, Dict, Set
 
 from sources.zoom import registry
 
-from .webhooks.events import MEETING_DELETED, RECORDING_GONE
+from .webhooks.events import MEETING_DELETED, RECORDING_GONE, SINGLE_OCCURRENCE
 
 logger = logging.getLogger("pipelines")
 
@@ -43,9 +43,16 @@ def apply_marks(pipeline: Any) -> None:
             if not happened & set(names):  # the common case: one scan, no UPDATE
                 continue
             listed = ", ".join(f"'{n}'" for n in names)
+            # one occurrence of a recurring meeting deleted: the meeting stays (older tables lack the column)
+            whole = (
+                f" AND COALESCE(operation, '') <> '{SINGLE_OCCURRENCE}'"
+                if "operation" in columns[WEBHOOK_EVENTS]
+                else ""
+            )
             gone = (
                 f"SELECT {field} AS gone, min(COALESCE(event_time, received_at)) AS at FROM {events} "
-                f"WHERE status = 'processed' AND event IN ({listed}) AND {field} IS NOT NULL GROUP BY {field}"
+                f"WHERE status = 'processed' AND event IN ({listed}) AND {field} IS NOT NULL{whole} "
+                f"GROUP BY {field}"
             )
             for table, column in registry.marked_by(deletion):
                 if table not in columns:

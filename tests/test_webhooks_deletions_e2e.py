@@ -90,14 +90,16 @@ def test_deletion_marks_stay_through_a_scheduled_rerun(
             "WHERE p.id IN (SELECT id FROM {ds}.meetings) AND p.id IN (SELECT meeting_id FROM "
             "{ds}.meeting_registrants UNION SELECT meeting_id FROM {ds}.meeting_polls) ORDER BY p.uuid LIMIT 1"
         )[0]
+        kept = read(f"SELECT id FROM {{ds}}.meetings WHERE id <> {meeting_id} ORDER BY id LIMIT 1")[0][0]
         trashed = read(f"SELECT uuid FROM {{ds}}.recordings WHERE id <> {meeting_id} ORDER BY uuid LIMIT 1")[
             0
         ][0]
         with r:
             emu.subscribe_webhooks(f"{r.url}/zoom/webhooks", SECRET, time_scale=0.001)
+            emu.delete_meeting(kept, occurrence=True)  # one occurrence: the meeting stays
             emu.delete_meeting(meeting_id)
             emu.delete_recording(trashed)
-            wait_for(lambda: r.metrics().get("processed_total") == 2, 60, r.output)
+            wait_for(lambda: r.metrics().get("processed_total") == 3, 60, r.output)
         before = _snapshot(read)
         loaded = read(f"SELECT _dlt_load_id FROM {{ds}}.past_meetings WHERE uuid = '{meeting_uuid}'")
         run()

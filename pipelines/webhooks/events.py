@@ -23,6 +23,8 @@ RECORDING_READY = frozenset({"recording.completed", "recording.transcript_comple
 MEETING_ENDED = "meeting.ended"
 RECORDING_GONE = frozenset({"recording.deleted", "recording.trashed"})
 MEETING_DELETED = "meeting.deleted"
+# meeting.deleted of one occurrence of a recurring meeting: the meeting stays, nothing is marked
+SINGLE_OCCURRENCE = "single"
 # a follow-up job the worker queues itself: participants of an ended meeting, after the settle delay
 SETTLE = "_settle.meeting_participants"
 
@@ -53,6 +55,8 @@ class Event:
     dedupe_key: str
     download_token: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
+    # meeting.* changes: "all" occurrences, or a "single" occurrence of a recurring meeting (payload.operation)
+    operation: Optional[str] = None
 
     @property
     def uuid(self) -> str:
@@ -65,13 +69,16 @@ class Event:
 
     def stored(self) -> str:
         """The queue's copy: no download token, no passwords, passcodes, start links or URL tokens."""
+        body = {
+            "event": self.event,
+            "event_ts": self.event_ts,
+            "account_id": self.account_id,
+            "object": self.obj,
+        }
+        if self.operation:
+            body["operation"] = self.operation
         return json.dumps(
-            {
-                "event": self.event,
-                "event_ts": self.event_ts,
-                "account_id": self.account_id,
-                "object": self.obj,
-            },
+            body,
             ensure_ascii=False,
             separators=(",", ":"),
             default=str,
@@ -95,6 +102,7 @@ def parse(raw: bytes) -> Event:
     obj = _dict(payload.get("object"))
     ts = body.get("event_ts")
     token = body.get("download_token")
+    operation = payload.get("operation")
     return Event(
         event=body["event"],
         event_ts=ts if isinstance(ts, int) else None,
@@ -102,6 +110,7 @@ def parse(raw: bytes) -> Event:
         obj=_scrubbed(obj),
         dedupe_key=dedupe_key(body["event"], ts, obj),
         download_token=token if isinstance(token, str) else None,
+        operation=operation if isinstance(operation, str) else None,
     )
 
 
@@ -118,6 +127,7 @@ def from_stored(text: str, download_token: Optional[str], key: str) -> Event:
         data.get("object", {}),
         key,
         download_token,
+        operation=data.get("operation"),
     )
 
 
@@ -150,6 +160,7 @@ def webhook_row(e: Event, received_at: float, status: str, error: Optional[str] 
         "participant_join_time": participant.get("join_time"),
         "participant_leave_time": participant.get("leave_time"),
         "participant_leave_reason": participant.get("leave_reason"),
+        "operation": e.operation,
         "status": status,
         "error": error,
     }

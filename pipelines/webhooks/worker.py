@@ -72,7 +72,7 @@ def plan(events: List[ev.Event]) -> Plan:
             p.settle.add(e.uuid)
         elif e.event in ev.RECORDING_GONE and e.uuid:
             p.gone_recordings[e.uuid] = when
-        elif e.event == ev.MEETING_DELETED and e.object_id:
+        elif e.event == ev.MEETING_DELETED and e.object_id and e.operation != ev.SINGLE_OCCURRENCE:
             p.deleted_meetings[e.object_id] = when
     # a recording deleted in the same batch is not loaded again
     for uuid in p.gone_recordings:

@@ -361,12 +361,14 @@ TABLES: List[Table] = [
                 "participant_name",
                 "participant_email",
                 "participant_leave_reason",
+                "operation",
                 "status",
                 "error",
             ),
         },
         origin="events Zoom POSTs to `zoom-pipeline webhooks serve`: event, event_ts (as sent, ms), "
-        "received_at, account, object ids, participant (joined/left), status (processed or failed), error",
+        "received_at, account, object ids, participant (joined/left), operation (all or single occurrence), "
+        "status (processed or failed), error",
     ),
     # Rows of any table whose key, cursor or a typed field can't be read (rejects.py): every resource
     # emits them.
