@@ -177,21 +177,23 @@ def _spec_lag(error: Any) -> bool:
 
 
 def test_event_bodies_validate_against_zooms_webhook_schemas(zoom_emulator: ZoomEmulator) -> None:
-    """meeting.ended, recording.completed / transcript_completed / trashed, participant_joined and
-    meeting.deleted as the emulator sends them match Zoom's published request schemas (tests/openapi/meetings.webhooks.json)."""
+    """meeting.ended, recording.completed / transcript_completed / trashed / recovered, participant_joined
+    and meeting.deleted as the emulator sends them match Zoom's published request schemas (tests/openapi/meetings.webhooks.json)."""
     got: list = []
     with BackgroundServer(receiver(SECRET, got)) as srv:
         zoom_emulator.subscribe_webhooks(f"{srv.base_url}/hook", SECRET)
         inst = zoom_emulator.add_meeting(participants=2)
         _wait(lambda: len(got) == 3)
         zoom_emulator.delete_recording(inst["uuid"])
+        _wait(lambda: len(got) == 4)
+        zoom_emulator.recover_recording(inst["uuid"])
         zoom_emulator.webhook_burst(1)
-        _wait(lambda: len(got) == 5)
+        _wait(lambda: len(got) == 6)
         meetings = zoom_emulator.truth()["tables"]["meetings"]
         meeting_id, other = meetings[0]["id"], meetings[1]["id"]
         zoom_emulator.delete_meeting(meeting_id)
         zoom_emulator.delete_meeting(other, occurrence=True)
-        _wait(lambda: len(got) == 7)
+        _wait(lambda: len(got) == 8)
     listed = {m["id"] for m in zoom_emulator.truth()["tables"]["meetings"]}
     assert meeting_id not in listed and other in listed  # one occurrence deleted: the meeting stays
     deleted = [g["body"]["payload"] for g in got if g["body"]["event"] == "meeting.deleted"]
@@ -210,4 +212,8 @@ def test_event_bodies_validate_against_zooms_webhook_schemas(zoom_emulator: Zoom
         "recording.trashed",
         "meeting.participant_joined",
         "meeting.deleted",
+        "recording.recovered",
     }
+    recovered = next(g["body"] for g in got if g["body"]["event"] == "recording.recovered")
+    assert recovered["download_token"] and recovered["payload"]["object"]["recording_files"]
+    assert inst["uuid"] in {r["uuid"] for r in zoom_emulator.truth()["tables"]["recordings"]}  # listed again

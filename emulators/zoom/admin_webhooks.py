@@ -27,6 +27,7 @@ OBJECT_FIELDS = {
     "recording.transcript_completed": frozenset(_COMMON + ("host_email", "password")),
     "recording.trashed": frozenset(_COMMON + ("participant_audio_files",)),
     "recording.deleted": frozenset(_COMMON + ("participant_audio_files",)),
+    "recording.recovered": frozenset(_COMMON + ("participant_audio_files",)),
 }
 
 
@@ -209,12 +210,34 @@ async def delete_recording(request: web.Request) -> web.Response:
     obj = recording_object(state, inst, event)
     for f in inst.recording.files + inst.recording.audio_files:
         state.data.files.pop(f.token, None)
+    inst.trashed = inst.recording if event == "recording.trashed" else None
     inst.recording = None
     body = WebhookSender.body(event, obj, state.knobs.account_id)
     owner = state.data.owner  # who deleted it: Zoom names the operator
     body["payload"].update(operator=owner.email, operator_id=owner.id)
     sender(request).emit_soon(body)
     return web.json_response({"event": event, "uuid": uuid})
+
+
+async def recover_recording(request: web.Request) -> web.Response:
+    """A trashed recording is recovered: listed and downloadable again; recording.recovered is sent, with
+    a `download_token` like recording.completed."""
+    state = request.app[STATE]
+    raw = request.raw_path.split("?", 1)[0]
+    uuid = lenient_decode(raw[len("/_emulator/recordings/") : -len("/recover")])
+    inst = state.data.instances.get(uuid)
+    if inst is None or inst.trashed is None:
+        return web.json_response({"code": 3301, "message": f"No trashed recording {uuid}"}, status=404)
+    inst.recording, inst.trashed = inst.trashed, None
+    for f in inst.recording.files + inst.recording.audio_files:
+        state.data.files[f.token] = (inst, f)
+    obj = recording_object(state, inst, "recording.recovered")
+    token = {"download_token": state.tokens.make_download_token(DOWNLOAD_TOKEN_TTL)}
+    body = WebhookSender.body("recording.recovered", obj, state.knobs.account_id, token)
+    owner = state.data.owner
+    body["payload"].update(operator=owner.email, operator_id=owner.id)
+    sender(request).emit_soon(body)
+    return web.json_response({"event": "recording.recovered", "uuid": uuid})
 
 
 async def delete_meeting(request: web.Request) -> web.Response:
@@ -266,5 +289,6 @@ def add_webhook_routes(app: web.Application) -> None:
     app.router.add_post("/_emulator/webhooks/burst", burst)
     app.router.add_get("/_emulator/webhooks/deliveries", deliveries)
     app.router.add_post("/_emulator/recordings/{tail:.*}/delete", delete_recording)
+    app.router.add_post("/_emulator/recordings/{tail:.*}/recover", recover_recording)
     app.router.add_post("/_emulator/meetings/{id}/delete", delete_meeting)
     app.on_cleanup.append(_close)

@@ -141,6 +141,11 @@ class ZoomEmulator:
         (or recording.deleted) is sent to the webhook subscription."""
         return self._admin("POST", f"recordings/{quote(uuid, safe='')}/delete", json={"trash": trash})
 
+    def recover_recording(self, uuid: str) -> dict:
+        """POST /_emulator/recordings/{uuid}/recover: a trashed recording comes back; recording.recovered
+        (with a download_token) is sent to the webhook subscription."""
+        return self._admin("POST", f"recordings/{quote(uuid, safe='')}/recover")
+
     def delete_meeting(self, meeting_id: int, occurrence: bool = False) -> dict:
         """POST /_emulator/meetings/{id}/delete: the meeting leaves the account (its past instances stay
         readable by UUID); meeting.deleted is sent to the webhook subscription. `occurrence`: only its next

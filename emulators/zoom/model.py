@@ -213,6 +213,7 @@ class Instance:
     participants: list[dict]  # one row per join (rejoins make more rows)
     persons: int  # distinct people
     recording: Recording | None = None
+    trashed: Recording | None = None  # in the trash (recording.trashed): recoverable, not listed
     poll_results: list[dict] = field(default_factory=list)  # one row per answer
     qa: list[dict] = field(default_factory=list)
     absentees: list[dict] = field(default_factory=list)  # webinars
