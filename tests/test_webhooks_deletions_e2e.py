@@ -1,6 +1,7 @@
 """Deletion events mark rows, never drop them, and the marks survive the scheduled `run` (DuckDB and
 Postgres): meeting.deleted marks the meeting, its registrants and polls and its past instances;
-recording.trashed marks the recording's rows; a re-run that re-reads those rows (a deleted meeting's
+recording.trashed marks the recording's rows, recording.recovered clears them; one deleted occurrence of a
+recurring meeting marks nothing; a re-run that re-reads those rows (a deleted meeting's
 instance is still found through its recording) neither drops them nor clears the marks."""
 
 from __future__ import annotations
@@ -91,15 +92,17 @@ def test_deletion_marks_stay_through_a_scheduled_rerun(
             "{ds}.meeting_registrants UNION SELECT meeting_id FROM {ds}.meeting_polls) ORDER BY p.uuid LIMIT 1"
         )[0]
         kept = read(f"SELECT id FROM {{ds}}.meetings WHERE id <> {meeting_id} ORDER BY id LIMIT 1")[0][0]
-        trashed = read(f"SELECT uuid FROM {{ds}}.recordings WHERE id <> {meeting_id} ORDER BY uuid LIMIT 1")[
-            0
-        ][0]
+        others = read(f"SELECT uuid FROM {{ds}}.recordings WHERE id <> {meeting_id} ORDER BY uuid LIMIT 2")
+        trashed, recovered = [u for (u,) in others]
         with r:
             emu.subscribe_webhooks(f"{r.url}/zoom/webhooks", SECRET, time_scale=0.001)
             emu.delete_meeting(kept, occurrence=True)  # one occurrence: the meeting stays
             emu.delete_meeting(meeting_id)
             emu.delete_recording(trashed)
-            wait_for(lambda: r.metrics().get("processed_total") == 3, 60, r.output)
+            emu.delete_recording(recovered)
+            wait_for(lambda: r.metrics().get("processed_total") == 4, 60, r.output)
+            emu.recover_recording(recovered)  # out of the trash: loaded again, its marks cleared
+            wait_for(lambda: r.metrics().get("processed_total") == 5, 60, r.output)
         before = _snapshot(read)
         loaded = read(f"SELECT _dlt_load_id FROM {{ds}}.past_meetings WHERE uuid = '{meeting_uuid}'")
         run()
@@ -119,6 +122,7 @@ def test_deletion_marks_stay_through_a_scheduled_rerun(
     for table, column in registry.marked_by(registry.RECORDING_DELETED):
         assert marked(table, column) in ({trashed}, set()), table
     assert marked("recordings", "uuid") == marked("calls", "meeting_uuid") == {trashed}
+    assert read(f"SELECT count(*) FROM {{ds}}.recording_files WHERE meeting_uuid = '{recovered}'")[0][0] > 0
     assert all(before[t][1] for t in ("meetings", "past_meetings", "recordings", "recording_files", "calls"))
     assert reloaded != loaded  # the re-run did re-write the deleted meeting's instance...
     assert after == before  # ...and no row was dropped, no mark cleared or moved

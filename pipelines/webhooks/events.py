@@ -1,11 +1,12 @@
 """What a Zoom event asks of the pipeline, and its `webhook_events` row.
 
-- recording.completed / recording.transcript_completed: load that instance's recording (files,
-  transcripts, captions, chat, calls), downloading with the event's `download_token`; then push to Kendo;
+- recording.completed / recording.transcript_completed / recording.recovered: load that instance's
+  recording (files, transcripts, captions, chat, calls), downloading with the event's `download_token`;
+  then push to Kendo;
 - meeting.ended: load `past_meetings` now, and the instance's participants and usage reports after a
   settle delay (Zoom's participant and report data lag the end of the meeting);
 - recording.deleted / recording.trashed / meeting.deleted: mark its rows `_zoom_deleted_at`
-  (pipelines/deletion_marks.py; the tables are the registry's `marked_by`);
+  (pipelines/deletion_marks.py; the tables are the registry's `marked_by`); recording.recovered clears it;
 - anything else (meeting.participant_joined / _left, ...): a `webhook_events` row only.
 """
 
@@ -19,7 +20,8 @@ from typing import Any, Dict, Optional
 
 from sources.zoom.sensitive import drop_sensitive
 
-RECORDING_READY = frozenset({"recording.completed", "recording.transcript_completed"})
+RECORDING_RECOVERED = "recording.recovered"  # out of the trash: loaded again (it has a download_token)
+RECORDING_READY = frozenset({"recording.completed", "recording.transcript_completed", RECORDING_RECOVERED})
 MEETING_ENDED = "meeting.ended"
 RECORDING_GONE = frozenset({"recording.deleted", "recording.trashed"})
 MEETING_DELETED = "meeting.deleted"

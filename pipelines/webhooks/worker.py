@@ -62,21 +62,21 @@ class Plan:
 
 def plan(events: List[ev.Event]) -> Plan:
     p = Plan()
-    for e in events:
+    # in Zoom's order: a recording trashed, then recovered in the same batch, is loaded
+    for e in sorted(events, key=lambda e: e.event_ts or 0):
         when = ev.event_time(e) or datetime.now(UTC)
         if e.event in ev.RECORDING_READY and e.uuid:
             p.recordings[e.uuid] = e.download_token or p.recordings.get(e.uuid)
+            p.gone_recordings.pop(e.uuid, None)
         elif e.event == ev.MEETING_ENDED and e.uuid:
             p.ended.add(e.uuid)
         elif e.event == ev.SETTLE and e.uuid:
             p.settle.add(e.uuid)
         elif e.event in ev.RECORDING_GONE and e.uuid:
             p.gone_recordings[e.uuid] = when
+            p.recordings.pop(e.uuid, None)
         elif e.event == ev.MEETING_DELETED and e.object_id and e.operation != ev.SINGLE_OCCURRENCE:
             p.deleted_meetings[e.object_id] = when
-    # a recording deleted in the same batch is not loaded again
-    for uuid in p.gone_recordings:
-        p.recordings.pop(uuid, None)
     return p
 
 
