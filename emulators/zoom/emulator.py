@@ -175,5 +175,9 @@ class ZoomEmulator:
         """{"log": [every attempt], "pending": deliveries in flight or waiting for a retry}."""
         return self._admin("GET", "webhooks/deliveries")
 
+    def finish_phone_transcript(self, recording_id: str) -> dict:
+        """POST /_emulator/phone/recordings/{id}/transcribe: a transcript still being made (12002) is done."""
+        return self._admin("POST", f"phone/recordings/{quote(recording_id, safe='')}/transcribe")
+
     def reset(self) -> dict:
         return self._admin("POST", "reset")
