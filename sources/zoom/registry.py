@@ -33,6 +33,8 @@ class Refresh(str, Enum):
     WINDOW = "window"
     # emitted by another table's resource (`made_by`) from the data it already holds
     SIDE = "side"
+    # Zoom Phone: the resource's own month windows within six months (cursor per resource, phone.py)
+    PHONE_WINDOW = "phone_window"
 
 
 # Where a table's rows come from, for tests and docs: a Zoom response, a downloaded file, our own record
@@ -123,6 +125,11 @@ def _per_instance(name: str, build: str, key: Key, kinds: Tuple[str, ...], **kw:
 def _rec(name: str, key: Key, columns: TTableSchemaColumns, rows: str = FILE, **kw: Any) -> Table:
     """A table the recordings resource emits for each recorded instance."""
     return Table(name, key=key, refresh=_SIDE, made_by="recordings", rows=rows, columns=columns, **kw)
+
+
+def _phone_rec(name: str, key: Key, columns: TTableSchemaColumns, rows: str = FILE, **kw: Any) -> Table:
+    """A table the phone_recordings resource emits for each recording."""
+    return Table(name, key=key, refresh=_SIDE, made_by="phone_recordings", rows=rows, columns=columns, **kw)
 
 
 TABLES: List[Table] = [
@@ -348,6 +355,52 @@ TABLES: List[Table] = [
         },
         origin="events Zoom POSTs to `zoom-pipeline webhooks serve`: event, event_ts (as sent, ms), "
         "received_at, account, object ids, participant (joined/left), status (processed or failed), error",
+    ),
+    # Zoom Phone (phone.py): the 2026 call-history API, account-level month windows within six months
+    Table("phone_users", "phone:iter_phone_users", key="id", endpoint="phone_users"),
+    Table(
+        "phone_calls",
+        "phone:iter_phone_calls",
+        key="call_history_uuid",
+        endpoint="phone_call_history",
+        refresh=Refresh.PHONE_WINDOW,
+        origin="GET /phone/call_history (month windows, last 6 months)",
+    ),
+    Table(
+        "phone_call_elements",
+        "phone:iter_call_elements",
+        "phone_calls",
+        ("call_history_uuid", "call_element_id"),
+        "phone_call_history_detail",
+        origin="call_elements[] of GET /phone/call_history/{callHistoryUuid} (the legs; call-level fields "
+        "stay in phone_calls)",
+    ),
+    Table(
+        "phone_recordings",
+        "phone:iter_phone_recordings",
+        key="id",
+        endpoint="phone_recordings",
+        refresh=Refresh.PHONE_WINDOW,
+        origin="GET /phone/recordings (month windows, last 6 months; file URLs without tokens)",
+    ),
+    _phone_rec(
+        "phone_transcripts",
+        "recording_id",
+        {**_s("language", "text"), **_i("speaker_count", "word_count", "segment_count")},
+        origin="GET /phone/recording_transcript/download/{recordingId} (302 to JSON), cleaned",
+    ),
+    _phone_rec(
+        "phone_transcript_segments",
+        ("recording_id", "sequence"),
+        {**_t("start_time"), **_s("speaker", "text"), **_i("start_ms", "end_ms")},
+        origin="timeline[] of the phone transcript JSON, one row per entry",
+    ),
+    _phone_rec(
+        "phone_file_errors",
+        ("recording_id", "file_type"),
+        {**_t("occurred_at"), **_s("reason"), **_i("code")},
+        rows=ERRORS,
+        origin="phone transcripts Zoom will not give (codes 12000, 12001, 12003), with Zoom's reason",
     ),
     # Rows of any table whose key, cursor or a typed field can't be read (rejects.py): every resource
     # emits them.
