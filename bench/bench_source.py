@@ -71,7 +71,7 @@ class EmulatorProcess:
         self.api_base, self.token_url, self.base_url = (
             banner["api_base"],
             banner["token_url"],
-            banner["base_url"],
+            banner.get("base_url") or banner["server_url"],  # the emulator names it server_url now
         )
         self.account_id, self.client_id = banner["account_id"], banner["client_id"]
         self.client_secret = banner["client_secret"]
