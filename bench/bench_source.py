@@ -452,14 +452,20 @@ def part_phone(a: argparse.Namespace) -> Dict[str, Any]:
     stats = r["stats"]
     cats, thr = stats.get("categories", {}), stats.get("throttled", {})
     bounds: Dict[str, float] = {}
-    print("  bucket                 reqs   429s    QPS   reqs/QPS")
+    print("  bucket                 reqs   429s    QPS   reqs/QPS   busy from..to      achieved")
     for family, table in (("Phone ", PHONE_QPS), ("", QPS)):
         for cat, qps in table.items():
-            n, t = cats.get(family + cat, 0), thr.get(family + cat, 0)
+            name = family + cat
+            n, t = cats.get(name, 0), thr.get(name, 0)
             if not n:
                 continue
-            bounds[family + cat] = (n - t) / qps
-            print(f"    {family + cat:<18} {n:6d} {t:6d} {qps:6.1f} {bounds[family + cat]:9.1f}s")
+            bounds[name] = (n - t) / qps
+            first, last = r["sampler"].busy_span(name)
+            rate = (n - t) / max(1e-9, last - first)
+            print(
+                f"    {name:<18} {n:6d} {t:6d} {qps:6.1f} {bounds[name]:9.1f}s   "
+                f"{first:6.1f}..{last:6.1f}s  {rate:6.1f}/s"
+            )
     phone_bound = max(v for k, v in bounds.items() if k.startswith("Phone ")) if bounds else float("nan")
     meeting_bound = max((v for k, v in bounds.items() if not k.startswith("Phone ")), default=0.0)
     throttled = sum(thr.values())
@@ -496,7 +502,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument("--workers", type=int, default=None, help="extract workers (default: config.toml)")
     p.add_argument("--max-parallel-items", type=int, default=None)
     p.add_argument("--listing-threads", type=int, default=None, help="instances.LISTING_THREADS")
-    p.add_argument("--phone-users", type=int, default=10, help="phone part: users (all with a Phone licence)")
+    p.add_argument("--phone-users", type=int, default=20, help="phone part: users (all with a Phone licence)")
     p.add_argument("--phone-calls-per-user", type=int, default=20, help="phone part: over --phone-days")
     p.add_argument("--phone-days", type=int, default=180, help="phone part: days of history")
     p.add_argument("--timeline", type=float, default=0, help="print request rates per N seconds")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
@@ -49,11 +49,11 @@ NO_TRANSCRIPT_CODES = (12000, 12001, 12003, 404)
 STILL_TRANSCRIBING = 12002
 # the key prefix of phone calls in `calls`: meeting UUIDs never contain ":"
 CALL_KEY_PREFIX = "zoom_phone:"
+TRANSCRIPT_THREADS = 4  # per month window
 PHONE_SOURCE = "zoom_phone"
 # call-level fields of a call element that repeat the call's own (phone_calls has them)
 _CALL_LEVEL = ("call_id", "connect_type", "call_type", "department", "cost_center", "site_id", "site_name",
                "group_id", "hide_caller_id", "end_to_end")  # fmt: skip
-TRANSCRIPT_THREADS = 8
 
 
 def _mark(table: str, rows: Any) -> Any:
@@ -146,12 +146,19 @@ def _count_unlicensed(run: ZoomRun, licensed: Dict[str, Any]) -> None:
 
 # -- phone_calls and phone_call_elements ----------------------------------------------------------------
 def iter_phone_calls(run: ZoomRun) -> Iterator[TDataItems]:
+    """Yields a deferred listing per month window: they run in dlt's pool, so the call-element reads of
+    the first window start while later windows are still being listed."""
     start, end = phone_range(run, "phone_calls")
     if phone_users(run):
         for window in _windows(start, end):
-            rows = [call_row(r) for r in call_history(run, window) if run.claim("phone_calls", _uuid(r))]
-            yield from screened(run, "phone_calls", rows)
+            yield _calls_of(run, window)
     _moved(run, "phone_calls", end)
+
+
+@dlt.defer
+def _calls_of(run: ZoomRun, window: Tuple[Any, Any]) -> Iterator[TDataItems]:
+    rows = [call_row(r) for r in call_history(run, window) if run.claim("phone_calls", _uuid(r))]
+    return iter(screened(run, "phone_calls", rows))
 
 
 def _uuid(record: Dict[str, Any]) -> Any:
@@ -191,28 +198,59 @@ def _elements(run: ZoomRun, uuid: str) -> Iterator[TDataItems]:
 
 # -- phone_recordings, transcripts and Kendo calls ------------------------------------------------------
 def iter_phone_recordings(run: ZoomRun) -> Iterator[TDataItems]:
-    """Yields recordings of the month windows, then (marked) transcripts, segments, file errors and
-    `calls` rows; first retries the transcripts Zoom was still making on earlier runs."""
+    """Yields a deferred read per month window (recordings, then each one's transcript and `calls` row),
+    after one for the transcripts Zoom was still making on earlier runs. They run in dlt's pool, several
+    windows at once, beside the call-element reads."""
     state = dlt.current.resource_state("phone_recordings")
     pending: Dict[str, Dict[str, Any]] = state.setdefault("pending_transcripts", {})
     start, end = phone_range(run, "phone_recordings")
-    todo: List[Tuple[str, Dict[str, Any]]] = [(rid, dict(call)) for rid, call in pending.items()]
+    retries = [(rid, dict(call)) for rid, call in pending.items()]
+    if retries:
+        yield _retry_pending(run, retries, pending)
     if phone_users(run):
         for window in _windows(start, end):
-            recs = _list(run, "phone_recordings", "phone_recordings", **_window_params(window)) or []
-            fresh = [r for r in recs if r.get("id") and run.claim("phone_recordings", r["id"])]
-            yield from screened(run, "phone_recordings", [recording_row(r) for r in fresh])
-            todo += [(r["id"], kendo_call(run, r, window)) for r in fresh if r["id"] not in pending]
-    with cf.ThreadPoolExecutor(TRANSCRIPT_THREADS, thread_name_prefix="zoom-phone-transcript") as pool:
-        results = list(pool.map(lambda item: _transcript(run, *item), todo))
-    for rid, call, items in results:
-        yield from items
-        if call["processing"]:
-            pending[rid] = _jsonable(call)
-        else:
-            pending.pop(rid, None)
-        yield _mark("calls", [_typed_call(call)])
+            yield _recordings_of(run, window, pending, {rid for rid, _ in retries})
     _moved(run, "phone_recordings", end)
+
+
+@dlt.defer
+def _retry_pending(
+    run: ZoomRun, retries: List[Tuple[str, Dict[str, Any]]], pending: Dict[str, Dict[str, Any]]
+) -> Iterator[TDataItems]:
+    return iter([item for rid, call in retries for item in _with_transcript(run, rid, call, pending)])
+
+
+@dlt.defer
+def _recordings_of(
+    run: ZoomRun, window: Tuple[Any, Any], pending: Dict[str, Dict[str, Any]], retried: Set[str]
+) -> Iterator[TDataItems]:
+    recs = _list(run, "phone_recordings", "phone_recordings", **_window_params(window)) or []
+    fresh = [r for r in recs if r.get("id") and run.claim("phone_recordings", r["id"])]
+    items: List[Any] = list(screened(run, "phone_recordings", [recording_row(r) for r in fresh]))
+    todo = [r for r in fresh if r["id"] not in retried]
+
+    def one(r: Dict[str, Any]) -> List[Any]:
+        return _with_transcript(run, r["id"], kendo_call(run, r, window), pending)
+
+    # a few reads at once: the last window still being read alone keeps Phone's Light bucket busy
+    with cf.ThreadPoolExecutor(TRANSCRIPT_THREADS, thread_name_prefix="zoom-phone-transcripts") as pool:
+        for done in pool.map(one, todo):
+            items += done
+    return iter(items)
+
+
+def _with_transcript(
+    run: ZoomRun, rid: str, call: Dict[str, Any], pending: Dict[str, Dict[str, Any]]
+) -> List[Any]:
+    """One recording's transcript items and its `calls` row. `pending` is the resource state's retry
+    list (a plain dict, changed from dlt's pool threads: set and pop are atomic; dlt saves it once the
+    extract ends)."""
+    rid, call, items = _transcript(run, rid, call)
+    if call["processing"]:
+        pending[rid] = _jsonable(call)
+    else:
+        pending.pop(rid, None)
+    return [*items, _mark("calls", [_typed_call(call)])]
 
 
 def recording_row(record: Dict[str, Any]) -> Dict[str, Any]:

@@ -135,6 +135,53 @@ def _phone_rec(name: str, key: Key, columns: TTableSchemaColumns, rows: str = FI
 TABLES: List[Table] = [
     # Users. Pending users have no id: rows carry `user_key` (id, or "pending:<email>").
     Table("users", "users:iter_users", key="user_key", endpoint="users"),
+    # Zoom Phone (phone.py): the 2026 call-history API, account-level month windows within six months.
+    # Listed early: dlt starts resources in this order, and Phone's buckets are its own to fill at once.
+    Table("phone_users", "phone:iter_phone_users", key="id", endpoint="phone_users"),
+    Table(
+        "phone_calls",
+        "phone:iter_phone_calls",
+        key="call_history_uuid",
+        endpoint="phone_call_history",
+        refresh=Refresh.PHONE_WINDOW,
+        origin="GET /phone/call_history (month windows, last 6 months)",
+    ),
+    Table(
+        "phone_call_elements",
+        "phone:iter_call_elements",
+        "phone_calls",
+        ("call_history_uuid", "call_element_id"),
+        "phone_call_history_detail",
+        origin="call_elements[] of GET /phone/call_history/{callHistoryUuid} (the legs; call-level fields "
+        "stay in phone_calls)",
+    ),
+    Table(
+        "phone_recordings",
+        "phone:iter_phone_recordings",
+        key="id",
+        endpoint="phone_recordings",
+        refresh=Refresh.PHONE_WINDOW,
+        origin="GET /phone/recordings (month windows, last 6 months; file URLs without tokens)",
+    ),
+    _phone_rec(
+        "phone_transcripts",
+        "recording_id",
+        {**_s("language", "text"), **_i("speaker_count", "word_count", "segment_count")},
+        origin="GET /phone/recording_transcript/download/{recordingId} (302 to JSON), cleaned",
+    ),
+    _phone_rec(
+        "phone_transcript_segments",
+        ("recording_id", "sequence"),
+        {**_t("start_time"), **_s("speaker", "text"), **_i("start_ms", "end_ms")},
+        origin="timeline[] of the phone transcript JSON, one row per entry",
+    ),
+    _phone_rec(
+        "phone_file_errors",
+        ("recording_id", "file_type"),
+        {**_t("occurred_at"), **_s("reason"), **_i("code")},
+        rows=ERRORS,
+        origin="phone transcripts Zoom will not give (codes 12000, 12001, 12003), with Zoom's reason",
+    ),
     # Meetings: listed per host (hidden), then one detail per meeting, then its children.
     Table("meeting_refs", "meetings:iter_meeting_refs", hidden=True),
     Table(
@@ -355,52 +402,6 @@ TABLES: List[Table] = [
         },
         origin="events Zoom POSTs to `zoom-pipeline webhooks serve`: event, event_ts (as sent, ms), "
         "received_at, account, object ids, participant (joined/left), status (processed or failed), error",
-    ),
-    # Zoom Phone (phone.py): the 2026 call-history API, account-level month windows within six months
-    Table("phone_users", "phone:iter_phone_users", key="id", endpoint="phone_users"),
-    Table(
-        "phone_calls",
-        "phone:iter_phone_calls",
-        key="call_history_uuid",
-        endpoint="phone_call_history",
-        refresh=Refresh.PHONE_WINDOW,
-        origin="GET /phone/call_history (month windows, last 6 months)",
-    ),
-    Table(
-        "phone_call_elements",
-        "phone:iter_call_elements",
-        "phone_calls",
-        ("call_history_uuid", "call_element_id"),
-        "phone_call_history_detail",
-        origin="call_elements[] of GET /phone/call_history/{callHistoryUuid} (the legs; call-level fields "
-        "stay in phone_calls)",
-    ),
-    Table(
-        "phone_recordings",
-        "phone:iter_phone_recordings",
-        key="id",
-        endpoint="phone_recordings",
-        refresh=Refresh.PHONE_WINDOW,
-        origin="GET /phone/recordings (month windows, last 6 months; file URLs without tokens)",
-    ),
-    _phone_rec(
-        "phone_transcripts",
-        "recording_id",
-        {**_s("language", "text"), **_i("speaker_count", "word_count", "segment_count")},
-        origin="GET /phone/recording_transcript/download/{recordingId} (302 to JSON), cleaned",
-    ),
-    _phone_rec(
-        "phone_transcript_segments",
-        ("recording_id", "sequence"),
-        {**_t("start_time"), **_s("speaker", "text"), **_i("start_ms", "end_ms")},
-        origin="timeline[] of the phone transcript JSON, one row per entry",
-    ),
-    _phone_rec(
-        "phone_file_errors",
-        ("recording_id", "file_type"),
-        {**_t("occurred_at"), **_s("reason"), **_i("code")},
-        rows=ERRORS,
-        origin="phone transcripts Zoom will not give (codes 12000, 12001, 12003), with Zoom's reason",
     ),
     # Rows of any table whose key, cursor or a typed field can't be read (rejects.py): every resource
     # emits them.
