@@ -502,7 +502,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument("--workers", type=int, default=None, help="extract workers (default: config.toml)")
     p.add_argument("--max-parallel-items", type=int, default=None)
     p.add_argument("--listing-threads", type=int, default=None, help="instances.LISTING_THREADS")
-    p.add_argument("--phone-users", type=int, default=20, help="phone part: users (all with a Phone licence)")
+    p.add_argument("--phone-users", type=int, default=40, help="phone part: users (all with a Phone licence)")
     p.add_argument("--phone-calls-per-user", type=int, default=20, help="phone part: over --phone-days")
     p.add_argument("--phone-days", type=int, default=180, help="phone part: days of history")
     p.add_argument("--timeline", type=float, default=0, help="print request rates per N seconds")
