@@ -68,7 +68,9 @@ def emu():
 def concrete_paths(emu: ZoomEmulator) -> dict[str, list[str]]:
     """Every route template with concrete paths covering all users, meetings, instances and channels."""
     ds = emu.state.data
-    paths: dict[str, list[str]] = {r.template: [] for r in ROUTER.routes if not r.template.startswith("/phone/")}
+    paths: dict[str, list[str]] = {
+        r.template: [] for r in ROUTER.routes if not r.template.startswith("/phone/")
+    }
 
     def add(template: str, **params: object) -> None:
         path = template

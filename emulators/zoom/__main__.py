@@ -22,8 +22,6 @@ JSON_KNOBS = (
     "webinar_licences",
     "missing_scopes",
     "bad_values",
-
-
     "phone_qps_overrides",
     "phone_transcript_faults",
 )

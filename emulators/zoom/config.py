@@ -157,10 +157,14 @@ class Knobs:
             raise ValueError("phone_licences must be a share between 0 and 1 or a list of user ids/emails")
         else:
             self.phone_licences = float(self.phone_licences)
-        self.phone_transcript_faults = {str(k): int(v) for k, v in (self.phone_transcript_faults or {}).items()}
+        self.phone_transcript_faults = {
+            str(k): int(v) for k, v in (self.phone_transcript_faults or {}).items()
+        }
         unknown_phone = set(self.phone_transcript_faults) - {"pending", "12000", "12001"}
         if unknown_phone:
-            raise ValueError(f"unknown phone_transcript_faults {sorted(unknown_phone)}; use pending, 12000, 12001")
+            raise ValueError(
+                f"unknown phone_transcript_faults {sorted(unknown_phone)}; use pending, 12000, 12001"
+            )
         self.bad_values = [dict(b) for b in self.bad_values or []]
         for b in self.bad_values:
             if b.get("rows") not in BAD_VALUE_ROWS or not isinstance(b.get("field"), str) or "value" not in b:
