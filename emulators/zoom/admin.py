@@ -14,6 +14,7 @@ from .paths import lenient_decode
 from .phone_data import READY
 from .state_key import STATE
 from .truth import build_truth
+from .webhook_sender import WebhookSender
 from .windows import parse_day
 
 
@@ -110,6 +111,11 @@ async def finish_phone_transcript(request: web.Request) -> web.Response:
     if rec is None:
         return web.json_response({"code": 404, "message": "File does not exist."}, status=404)
     rec.transcript = READY
+    # what Zoom sends a subscribed app (the phone webhooks of the 2026 API)
+    obj = {"recordings": [rec.json(state.base_url)]}
+    sender(request).emit_soon(
+        WebhookSender.body("phone.recording_transcript_completed", obj, state.knobs.account_id)
+    )
     return web.json_response({"id": rec.id, "transcript": rec.transcript})
 
 

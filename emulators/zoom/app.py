@@ -83,7 +83,7 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
     found = state.router.match(raw_path)
     category = found[0].category if found else "Light"
     template = f"{request.method} /v2{found[0].template}" if found else f"{request.method} /v2/(unknown)"
-    phone = bool(found) and found[0].template.startswith("/phone/")  # Zoom Phone's own rate-limit table
+    phone = found is not None and found[0].template.startswith("/phone/")  # Phone: its own rate limits
     counted = f"Phone {category}" if phone else category
     state.stats.requests[template] += 1
     if found:

@@ -141,6 +141,13 @@ class ZoomEmulator:
         (or recording.deleted) is sent to the webhook subscription."""
         return self._admin("POST", f"recordings/{quote(uuid, safe='')}/delete", json={"trash": trash})
 
+    def phone_recording_object(self, recording_id: str) -> dict:
+        """The `object` of a `phone.recording_completed` event for one phone recording."""
+        rec = self.state.data.phone.recording(recording_id)
+        if rec is None:
+            raise KeyError(recording_id)
+        return {"recordings": [rec.json(self.base_url)]}
+
     # ---------------------------------------------------------------- webhooks (admin_webhooks.py)
     def subscribe_webhooks(self, url: str, secret: str, time_scale: float = 1.0, duplicates: int = 0) -> dict:
         """Events go to `url`, signed with `secret`; retry delays (5, 20, 60 min) are scaled by `time_scale`."""
@@ -176,7 +183,8 @@ class ZoomEmulator:
         return self._admin("GET", "webhooks/deliveries")
 
     def finish_phone_transcript(self, recording_id: str) -> dict:
-        """POST /_emulator/phone/recordings/{id}/transcribe: a transcript still being made (12002) is done."""
+        """POST /_emulator/phone/recordings/{id}/transcribe: a transcript still being made (12002) is done;
+        `phone.recording_transcript_completed` goes to the webhook subscription."""
         return self._admin("POST", f"phone/recordings/{quote(recording_id, safe='')}/transcribe")
 
     def reset(self) -> dict:

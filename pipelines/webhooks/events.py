@@ -3,6 +3,8 @@
 - recording.completed / recording.transcript_completed: load that instance's recording (files,
   transcripts, captions, chat, calls), downloading with the event's `download_token`; then push to Kendo;
 - meeting.ended: load `past_meetings` now, and the instance's participants after a settle delay;
+- phone.recording_completed / phone.recording_transcript_completed: load Zoom Phone recordings (and their
+  transcripts and `calls` rows) for the days the event's recordings fall on; then push to Kendo;
 - recording.deleted / recording.trashed / meeting.deleted: mark its rows `_zoom_deleted_at`;
 - anything else (meeting.participant_joined / _left, ...): a `webhook_events` row only.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 from sources.zoom.sensitive import drop_sensitive
@@ -21,6 +23,8 @@ RECORDING_READY = frozenset({"recording.completed", "recording.transcript_comple
 MEETING_ENDED = "meeting.ended"
 RECORDING_GONE = frozenset({"recording.deleted", "recording.trashed"})
 MEETING_DELETED = "meeting.deleted"
+# Zoom Phone (the 2026 events; the call-log ones are retired)
+PHONE_READY = frozenset({"phone.recording_completed", "phone.recording_transcript_completed"})
 # a follow-up job the worker queues itself: participants of an ended meeting, after the settle delay
 SETTLE = "_settle.meeting_participants"
 
@@ -28,6 +32,7 @@ SETTLE = "_settle.meeting_participants"
 RECORDING_RESOURCES = ["recordings"]  # + recording_files, transcripts, captions, chat, calls, file_errors
 ENDED_RESOURCES = ["past_meetings"]
 SETTLED_RESOURCES = ["meeting_participants", "meeting_poll_results", "past_meeting_qa"]
+PHONE_RESOURCES = ["phone_recordings"]  # + phone_transcripts, segments, file errors, calls
 # rows marked when Zoom deletes a recording / a meeting: (table, column holding the uuid or id)
 RECORDING_ROWS: List[Tuple[str, str]] = [
     ("recordings", "uuid"),
@@ -126,6 +131,20 @@ def from_stored(text: str, download_token: Optional[str], key: str) -> Event:
 
 def _scrubbed(obj: Dict[str, Any]) -> Dict[str, Any]:
     return drop_sensitive(obj)  # nested files and participant included
+
+
+def phone_days(e: Event) -> List[date]:
+    """The UTC days of a Phone event's recordings (`object.recordings[].date_time`), else the event's day."""
+    days = []
+    for rec in e.obj.get("recordings") or []:
+        stamp = rec.get("date_time") if isinstance(rec, dict) else None
+        if isinstance(stamp, str):
+            try:
+                days.append(datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).date())
+            except ValueError:
+                continue
+    when = event_time(e)
+    return days or ([when.date()] if when else [datetime.now(UTC).date()])
 
 
 def event_time(e: Event) -> Optional[datetime]:
