@@ -93,3 +93,18 @@ def test_phone_tables_match_truth_and_a_pending_transcript_lands_later(warehouse
     landed = _phone_calls(pipeline)[f"zoom_phone:{pending}"]
     assert landed["ready"] and not landed["processing"]
     assert landed["transcript"] == truth["phone"]["transcripts"][pending]
+
+
+def test_without_the_phone_scope_the_phone_tables_are_skipped_with_one_warning(tmp_path, caplog) -> None:
+    pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)
+    knobs = {**ACCOUNT, "missing_scopes": ["phone:read:admin"], "phone_transcript_faults": {}}
+    with ZoomEmulator(**knobs) as emu:
+        with caplog.at_level("WARNING"):
+            summary = load(pipeline, emu, START, resources=["users", *PHONE_TABLES])
+        requests = emu.stats()["requests"]
+    assert list(summary.features_missing) == ["phone_users"]
+    assert summary.rows.get("users") == 6 and not any(summary.rows.get(t) for t in PHONE_TABLES)
+    # the account-wide answer is taken once: no window is asked about
+    assert not any("/phone/call_history" in k or "/phone/recordings" in k for k in requests)
+    warned = [r.getMessage() for r in caplog.records if "phone_users skipped" in r.getMessage()]
+    assert len(warned) == 1

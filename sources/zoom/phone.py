@@ -30,6 +30,7 @@ from .errors import (
     ZoomBadRequest,
     ZoomFeatureUnavailable,
     ZoomNotFound,
+    ZoomPageTokenExpired,
     ZoomScopeError,
 )
 from .phone_client import phone_client
@@ -88,13 +89,24 @@ def _moved(run: ZoomRun, resource: str, end: datetime) -> None:
 
 
 def _list(run: ZoomRun, resource: str, endpoint: str, **params: Any) -> Optional[List[Dict[str, Any]]]:
-    """Every record of a Phone listing; None when the account can't answer (scope, no Phone): warned once."""
+    """Every record of a Phone listing; None when the account can't answer: a missing scope or feature is
+    warned once for the table. The first listing (`phone_users`) also takes a 400 or 404 as "no Zoom Phone
+    on this account"; a month window Zoom refuses (400) is skipped with a warning, the others load."""
     if run.feature_disabled(resource):
         return None
     try:
         rows = [r for page in phone_client(run).paginate(endpoint, params=params) for r in page]
     except (ZoomScopeError, ZoomFeatureUnavailable) as exc:
         run.warn_once(resource, str(exc))
+        return None
+    except (ZoomBadRequest, ZoomNotFound) as exc:
+        if isinstance(exc, ZoomPageTokenExpired):
+            raise
+        if endpoint == "phone_users":
+            run.warn_once(resource, f"Zoom Phone is not available to this app or account ({exc})")
+        else:
+            logger.warning("%s: Zoom refused %s: %s", resource, params, exc)
+            run.skip(resource, f"window refused (code {exc.code})")
         return None
     run.stats.add_answered(resource)
     return rows
