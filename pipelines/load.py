@@ -22,6 +22,7 @@ from sources.zoom.config_values import (
 )
 from sources.zoom.dates import parse_time
 from sources.zoom.factory import client_from_config
+from sources.zoom.phone_client import phone_stats
 from sources.zoom.run_context import RunStats
 from sources.zoom.windows import after_windows
 
@@ -254,7 +255,7 @@ def load_zoom(
             names = time_bound
             if not time_bound or _caught_up(pipeline, time_bound, now):
                 break
-    summary.requests = client.stats()
+    summary.requests = {**client.stats(), **phone_stats(client)}
     summary.skipped = stats.skipped
     summary.parents_without_feature = stats.parents_without_feature
     summary.features_missing = stats.features_missing

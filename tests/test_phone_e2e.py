@@ -66,6 +66,10 @@ def test_phone_tables_match_truth_and_a_pending_transcript_lands_later(warehouse
             == {LICENCE_SKIP: len(phone["unlicensed_users"])}
             == {LICENCE_SKIP: 2}
         )
+        # Phone's requests are counted in the summary under their own buckets, apart from the meeting APIs'
+        phone_buckets = {k: v for k, v in summary.requests.items() if k.startswith("Phone ")}
+        assert set(phone_buckets) == {"Phone Light", "Phone Medium", "Phone Heavy"}
+        assert phone_buckets["Phone Heavy"]["requests"] == emu.stats()["categories"]["Phone Heavy"]
         # the file error keeps Zoom's code and reason
         with pipeline.sql_client() as c:
             errors = c.execute_sql(

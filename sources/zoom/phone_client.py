@@ -4,6 +4,8 @@ meeting requests run side by side, each in its own buckets, and neither waits on
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 from . import settings
@@ -38,6 +40,29 @@ def make_phone_client(client: ZoomClient) -> ZoomClient:
     return phone
 
 
+# one Phone client per client (a process's client serves every step of a load): one set of Phone buckets
+_PHONE: "weakref.WeakKeyDictionary[ZoomClient, ZoomClient]" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def phone_client_for(client: ZoomClient) -> ZoomClient:
+    with _LOCK:
+        phone = _PHONE.get(client)
+        if phone is None:
+            phone = _PHONE[client] = make_phone_client(client)
+        return phone
+
+
 def phone_client(run: Any) -> ZoomClient:
-    """The run's Phone client, made once per run (every Phone resource and thread shares it)."""
-    return run.once(("phone_client",), lambda: make_phone_client(run.client))  # type: ignore[no-any-return]
+    """The Phone client of the run's client (every Phone resource, thread and step shares it)."""
+    return phone_client_for(run.client)
+
+
+def phone_stats(client: Any) -> dict[str, dict[str, int]]:
+    """Phone requests, 429s and retries per category ("Phone Light", ...), for the run summary; {} when
+    no Phone request was made."""
+    phone = _PHONE.get(client) if isinstance(client, ZoomClient) else None
+    if phone is None:
+        return {}
+    categories = {c.value for c in settings.Category}
+    return {f"Phone {k}": v for k, v in phone.stats().items() if k in categories and v["requests"]}
