@@ -202,6 +202,7 @@ def load_zoom(
     known = all_resources()
     selected = resources_for(resources, known) if resources else known
     time_bound = [r for r in selected if r in registry.time_bound()]
+    phone_windowed = registry.phone_windowed()
     entities = [r for r in selected if r not in registry.time_bound()]
     kwargs = dict(source_kwargs)
     # one per load: every step's ZoomRun adds its skips to it (thread-safe)
@@ -240,12 +241,16 @@ def load_zoom(
         while cur < end or first:
             stop = after_windows(cur, windows_per_run)
             nxt = min(datetime(stop.year, stop.month, stop.day, tzinfo=UTC), end)
+            # Zoom Phone tables read their own month windows of the step's range (phone.py)
+            again = [r for r in entities if r in phone_windowed]
             step(
-                (entities if first else []) + time_bound, start_date=cur.isoformat(), end_date=nxt.isoformat()
+                (entities if first else again) + time_bound,
+                start_date=cur.isoformat(),
+                end_date=nxt.isoformat(),
             )
             first = False
             cur = nxt
-            if not time_bound:
+            if not time_bound and not again:
                 break
     else:
         now = datetime.now(UTC)

@@ -112,3 +112,16 @@ def test_without_the_phone_scope_the_phone_tables_are_skipped_with_one_warning(t
     assert not any("/phone/call_history" in k or "/phone/recordings" in k for k in requests)
     warned = [r.getMessage() for r in caplog.records if "phone_users skipped" in r.getMessage()]
     assert len(warned) == 1
+
+
+def test_a_fixed_range_backfill_in_steps_loads_every_phone_window(tmp_path) -> None:
+    """--start-date/--end-date walks the range in steps; the Phone tables read each step's windows."""
+    pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)
+    end = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    with ZoomEmulator(**{**ACCOUNT, "phone_transcript_faults": {}}) as emu:
+        summary = load(pipeline, emu, START, end_date=end, windows_per_run=2, resources=PHONE_TABLES)
+        truth = emu.truth()
+    assert summary.steps >= 4
+    for table in ("phone_calls", "phone_recordings", "phone_transcripts"):
+        key = table_key(table)
+        assert sorted(warehouse_rows(pipeline, table, key)) == sorted(truth_rows(truth, table, key)), table

@@ -452,6 +452,12 @@ def time_bound() -> List[str]:
     return [t.name for t in TABLES if t.parent == INSTANCES]
 
 
+def phone_windowed() -> List[str]:
+    """Zoom Phone resources that walk their own month windows (Refresh.PHONE_WINDOW), and their children."""
+    walking = {t.name for t in TABLES if t.refresh is Refresh.PHONE_WINDOW}
+    return [t.name for t in resources() if t.name in walking or t.parent in walking]
+
+
 def wanting(kind: str) -> List[str]:
     """Time-bound tables that take instances of `kind` (so its listing must run when one is selected)."""
     return [t.name for t in TABLES if kind in t.kinds]
