@@ -103,5 +103,7 @@ def test_sources_setting_is_checked() -> None:
     assert call_sources(None) == ("meetings", "phone")
     assert call_sources("phone") == ("phone",)
     assert call_sources(["Meetings", "phone"]) == ("meetings", "phone")
+    assert call_sources('["phone"]') == ("phone",)  # DESTINATION__KENDO__SOURCES='["phone"]'
+    assert call_sources("meetings, phone") == ("meetings", "phone")
     with pytest.raises(KendoConfigError, match="destination.kendo.sources"):
         call_sources("webinars")

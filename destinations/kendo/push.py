@@ -8,6 +8,7 @@ harmless (calls it sent, or may have sent, are skipped), so nothing is ever disc
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -52,6 +53,11 @@ def call_sources(value: Any) -> tuple[str, ...]:
     """`destination.kendo.sources`: "meetings", "phone", both (a list or comma-separated); default both."""
     if value is None or value == "":
         return CALL_SOURCES
+    if isinstance(value, str) and value.strip().startswith("["):  # a TOML / JSON list from an env var
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
     items = value.split(",") if isinstance(value, str) else list(value)
     chosen = tuple(dict.fromkeys(str(v).strip().lower() for v in items if str(v).strip()))
     unknown = [v for v in chosen if v not in CALL_SOURCES]
