@@ -115,7 +115,12 @@ def _list(run: ZoomRun, resource: str, endpoint: str, **params: Any) -> Optional
 def phone_users(run: ZoomRun) -> Dict[str, Dict[str, Any]]:
     """Users with a Phone licence by id, listed once per run."""
     return run.once(
-        ("phone_users",), lambda: {u["id"]: u for u in _list(run, "phone_users", "phone_users") or []}
+        ("phone_users",),
+        lambda: {
+            u["id"]: u
+            for u in _list(run, "phone_users", "phone_users") or []
+            if isinstance(u, dict) and u.get("id")
+        },
     )  # type: ignore[no-any-return]
 
 
@@ -128,7 +133,11 @@ def call_history(run: ZoomRun, window: Tuple[Any, Any]) -> List[Dict[str, Any]]:
     of phone_recordings both read it)."""
     return run.once(  # type: ignore[no-any-return]
         ("phone_call_history", *map(str, window)),
-        lambda: _list(run, "phone_calls", "phone_call_history", **_window_params(window)) or [],
+        lambda: [
+            r
+            for r in _list(run, "phone_calls", "phone_call_history", **_window_params(window)) or []
+            if isinstance(r, dict)
+        ],
     )
 
 
@@ -237,7 +246,9 @@ def _recordings_of(
     run: ZoomRun, window: Tuple[Any, Any], pending: Dict[str, Dict[str, Any]], retried: Set[str]
 ) -> Iterator[TDataItems]:
     recs = _list(run, "phone_recordings", "phone_recordings", **_window_params(window)) or []
-    fresh = [r for r in recs if r.get("id") and run.claim("phone_recordings", r["id"])]
+    fresh = [
+        r for r in recs if isinstance(r, dict) and r.get("id") and run.claim("phone_recordings", r["id"])
+    ]
     items: List[Any] = list(screened(run, "phone_recordings", [recording_row(r) for r in fresh]))
     todo = [r for r in fresh if r["id"] not in retried]
 
