@@ -70,6 +70,9 @@ def test_phone_tables_match_truth_and_a_pending_transcript_lands_later(warehouse
         phone_buckets = {k: v for k, v in summary.requests.items() if k.startswith("Phone ")}
         assert set(phone_buckets) == {"Phone Light", "Phone Medium", "Phone Heavy"}
         assert phone_buckets["Phone Heavy"]["requests"] == emu.stats()["categories"]["Phone Heavy"]
+        # every phone table carries the account (account_column.py), the Kendo rows too
+        for table in [*PHONE_TABLES, "calls"]:
+            assert set(warehouse_rows(pipeline, table, ["account_id"])) == {(emu.account_id,)}, table
         # the file error keeps Zoom's code and reason
         with pipeline.sql_client() as c:
             errors = c.execute_sql(
