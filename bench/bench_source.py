@@ -71,7 +71,7 @@ class EmulatorProcess:
         self.api_base, self.token_url, self.base_url = (
             banner["api_base"],
             banner["token_url"],
-            banner["base_url"],
+            banner.get("base_url") or banner["server_url"],  # the emulator names it server_url now
         )
         self.account_id, self.client_id = banner["account_id"], banner["client_id"]
         self.client_secret = banner["client_secret"]
@@ -423,9 +423,70 @@ def part_heavy(a: argparse.Namespace) -> Dict[str, Any]:
     return {"wall": wall, "rows": part_rows, "rps": part_rows / wall, "nl": nl, "rss": peak_rss_mb()}
 
 
+# Zoom Phone's own table (Pro), paced apart from the meeting APIs' QPS above
+PHONE_QPS = {"Light": 20.0, "Medium": 10.0, "Heavy": 5.0}
+
+
+def part_phone(a: argparse.Namespace) -> Dict[str, Any]:
+    """Zoom Phone and meetings in one load, each paced in its own buckets (Pro limits on both, with
+    latency): wall ÷ the Phone bound (max over Phone buckets of requests ÷ QPS), target ≤ 1.15, and the
+    429s of every bucket (target 0). The account is Phone-heavy so the Phone bound sets the wall."""
+    knobs = dict(
+        seed=a.seed,
+        users=a.phone_users,
+        meetings_per_user=1,
+        instances=2,
+        participants=4,
+        webinars=0,
+        days_of_history=a.phone_days,
+        latency_ms=a.latency_ms,
+        jitter_ms=a.jitter_ms,
+        plan="pro",
+        rate_limits=True,
+        phone_licences=1.0,
+        phone_calls_per_user=a.phone_calls_per_user,
+    )
+    print(f"\n== phone: Pro limits (Phone's table apart), {a.latency_ms:g} ms latency: {knobs}")
+    with EmulatorProcess(**knobs) as emu, tempfile.TemporaryDirectory(prefix="zoom_bench_") as tmp:
+        r = run_load(emu, None, a.phone_days, a.windows_per_run, tmp, a.loader_file_format)
+    stats = r["stats"]
+    cats, thr = stats.get("categories", {}), stats.get("throttled", {})
+    bounds: Dict[str, float] = {}
+    print("  bucket                 reqs   429s    QPS   reqs/QPS   busy from..to      achieved")
+    for family, table in (("Phone ", PHONE_QPS), ("", QPS)):
+        for cat, qps in table.items():
+            name = family + cat
+            n, t = cats.get(name, 0), thr.get(name, 0)
+            if not n:
+                continue
+            bounds[name] = (n - t) / qps
+            first, last = r["sampler"].busy_span(name)
+            rate = (n - t) / max(1e-9, last - first)
+            print(
+                f"    {name:<18} {n:6d} {t:6d} {qps:6.1f} {bounds[name]:9.1f}s   "
+                f"{first:6.1f}..{last:6.1f}s  {rate:6.1f}/s"
+            )
+    phone_bound = max(v for k, v in bounds.items() if k.startswith("Phone ")) if bounds else float("nan")
+    meeting_bound = max((v for k, v in bounds.items() if not k.startswith("Phone ")), default=0.0)
+    throttled = sum(thr.values())
+    wall = r["wall"]
+    print_steps(r["steps"])
+    print(
+        "  phone rows             "
+        + ", ".join(f"{t} {n}" for t, n in sorted(r["counts"].items()) if t.startswith("phone"))
+    )
+    print(f"  wall                   {wall:7.1f} s")
+    print(
+        f"  Phone bound            {phone_bound:7.1f} s   (meeting APIs' bound {meeting_bound:.1f} s, in parallel)"
+    )
+    print(f"  RATIO wall/Phone bound {wall / phone_bound:7.2f}   (target <= 1.15)")
+    print(f"  429s (all buckets)     {throttled:7d}   (target 0)")
+    return {"wall": wall, "bound": phone_bound, "ratio": wall / phone_bound, "throttled": throttled}
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--part", choices=["paced", "heavy", "both"], default="both")
+    p.add_argument("--part", choices=["paced", "heavy", "both", "phone"], default="both")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--users", type=int, default=25, help="paced part: account users")
     p.add_argument("--meetings-per-user", type=int, default=5)
@@ -441,6 +502,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument("--workers", type=int, default=None, help="extract workers (default: config.toml)")
     p.add_argument("--max-parallel-items", type=int, default=None)
     p.add_argument("--listing-threads", type=int, default=None, help="instances.LISTING_THREADS")
+    p.add_argument("--phone-users", type=int, default=40, help="phone part: users (all with a Phone licence)")
+    p.add_argument("--phone-calls-per-user", type=int, default=20, help="phone part: over --phone-days")
+    p.add_argument("--phone-days", type=int, default=180, help="phone part: days of history")
     p.add_argument("--timeline", type=float, default=0, help="print request rates per N seconds")
     p.add_argument(
         "--loader-file-format",
@@ -477,12 +541,20 @@ def main(argv: Optional[List[str]] = None) -> None:
         results["paced"] = part_paced(a)
     if a.part in ("heavy", "both"):
         results["heavy"] = part_heavy(a)
+    if a.part == "phone":
+        results["phone"] = part_phone(a)
     print("\n== summary")
     if "paced" in results:
         r = results["paced"]
         print(
             f"  paced  wall {r['wall']:6.1f} s  bound {r['bound']:6.1f} s (sum {r['sum']:.1f})  "
             f"ratio {r['ratio']:.2f}  peak RSS {r['rss']:.0f} MB"
+        )
+    if "phone" in results:
+        r = results["phone"]
+        print(
+            f"  phone  wall {r['wall']:6.1f} s  Phone bound {r['bound']:6.1f} s  ratio {r['ratio']:.2f}  "
+            f"429s {r['throttled']}"
         )
     if "heavy" in results:
         r = results["heavy"]

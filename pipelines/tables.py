@@ -6,7 +6,11 @@ from typing import Any, List
 
 from sources.zoom.registry import WEBHOOKS, Refresh, visible
 
-_CURSOR = {Refresh.MERGE: "— (merge)", Refresh.WINDOW: "start_time (window)"}
+_CURSOR = {
+    Refresh.MERGE: "— (merge)",
+    Refresh.WINDOW: "start_time (window)",
+    Refresh.PHONE_WINDOW: "start_time (phone window)",
+}
 
 
 def _key(key: Any) -> str:
@@ -17,6 +21,8 @@ def _cursor(refresh: Refresh, made_by: Any) -> str:
     if refresh is Refresh.SIDE:  # rows of a time-bound parent move with its window
         if made_by == WEBHOOKS:
             return "— (events as received)"
+        if made_by == "phone_recordings":
+            return _CURSOR[Refresh.PHONE_WINDOW]
         return _CURSOR[Refresh.WINDOW] if made_by != "*" else _CURSOR[Refresh.MERGE]
     return _CURSOR[refresh]
 

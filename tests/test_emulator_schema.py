@@ -68,7 +68,9 @@ def emu():
 def concrete_paths(emu: ZoomEmulator) -> dict[str, list[str]]:
     """Every route template with concrete paths covering all users, meetings, instances and channels."""
     ds = emu.state.data
-    paths: dict[str, list[str]] = {r.template: [] for r in ROUTER.routes}
+    paths: dict[str, list[str]] = {
+        r.template: [] for r in ROUTER.routes if not r.template.startswith("/phone/")
+    }
 
     def add(template: str, **params: object) -> None:
         path = template
@@ -161,8 +163,8 @@ def test_every_endpoint_validates_against_zoom_openapi(emu: ZoomEmulator) -> Non
             errors = sorted(v.iter_errors(resp.json()), key=str)
             assert not errors, f"{path}: {errors[0].message} at {list(errors[0].absolute_path)}"
             checked[template] = checked.get(template, 0) + 1
-    # every served route was exercised at least once
-    assert set(checked) == {r.template for r in ROUTER.routes}
+    # every served route was exercised at least once (Zoom Phone's: tests/test_emulator_phone.py)
+    assert set(checked) == {r.template for r in ROUTER.routes if not r.template.startswith("/phone/")}
 
 
 def test_validator_rejects_a_wrong_type() -> None:

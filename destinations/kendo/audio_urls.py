@@ -6,6 +6,11 @@
 | `stage` | a signed, time-limited URL (`stage_url_ttl`) to our own copy in `stage_bucket_url` (any fsspec URL), downloaded through the Zoom client | URLs that never break |
 | `none` | not sent; calls without a transcript are not pushed (`skipped_no_transcript`) | transcript-only teams |
 
+Zoom Phone calls (`calls.source = 'zoom_phone'`): Zoom has no download access token for Phone recordings
+(their download needs `Authorization: Bearer`), so in `zoom_token` mode a phone call goes with its
+transcript only (one without a transcript is skipped, as in `none`); `stage` stages phone audio like
+meeting audio, downloaded with the API token.
+
 `AudioUrlProvider(row) -> (url | None, expires_at | None)` is the `audio_url_fn` of `push_calls`; the
 push writes `expires_at` to the ledger (`kendo_sync.audio_url_expires_at`).
 
@@ -37,6 +42,7 @@ from .settings import (
     DEFAULT_AUDIO_URL_MODE,
     DEFAULT_STAGE_URL_TTL,
     MAX_AUDIO_TOKEN_TTL,
+    PHONE_SOURCE,
     STAGE_BUCKET_URL_SETTING,
     STAGE_STORAGE_OPTIONS_SETTING,
     STAGE_URL_TTL_SETTING,
@@ -124,6 +130,12 @@ class AudioUrlProvider:
         """False in mode `none`: no audioUrl, and calls without a transcript are not pushed."""
         return self.mode != "none"
 
+    def sends_audio_for(self, row: Mapping[str, Any]) -> bool:
+        """Whether this call can get an audioUrl: phone calls only when staged (no Zoom download token)."""
+        if row.get("source") == PHONE_SOURCE:
+            return self.mode == "stage"
+        return self.sends_audio
+
     @classmethod
     def from_config(
         cls,
@@ -158,7 +170,7 @@ class AudioUrlProvider:
         """(audioUrl, when it expires) for a `calls` row; (None, None) when the call has no audio or in
         mode `none`. Raises when the URL cannot be made (the push leaves the call pending)."""
         url = row.get("audio_url")
-        if self.mode == "none" or not url:
+        if not url or not self.sends_audio_for(row):
             return None, None
         if self.mode == "zoom_token":
             return self._zoom_token_url(row, str(url))

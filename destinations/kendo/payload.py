@@ -10,6 +10,9 @@
 | audioUrl     | audio_url          | or what `audio_url_fn(row)` returns (audio_urls.py); omitted when null |
 | transcript   | transcript         | omitted when null or empty (Kendo then transcribes audio)   |
 | metadata     | meeting_uuid / id  | {"source": "zoom", "zoomMeetingUuid", "zoomMeetingId" (str)} |
+
+A Zoom Phone call (`source = 'zoom_phone'`) gets `{"source": "zoom_phone", "zoomCallHistoryId",
+"zoomRecordingId"}` as metadata instead.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .settings import PHONE_SOURCE
 
 TPayload = dict[str, Any]
 
@@ -68,6 +73,16 @@ def build_payload(row: Mapping[str, Any], audio_url: str | None = None) -> TPayl
         "transcript": row.get("transcript"),
     }
     payload: TPayload = {k: v for k, v in fields.items() if v is not None and v != ""}
+    if row.get("source") == PHONE_SOURCE:
+        phone = {
+            "zoomCallHistoryId": row.get("zoom_call_history_id"),
+            "zoomRecordingId": row.get("zoom_recording_id"),
+        }
+        payload["metadata"] = {
+            "source": PHONE_SOURCE,
+            **{k: str(v) for k, v in phone.items() if v is not None},
+        }
+        return payload
     metadata: dict[str, Any] = {"source": "zoom", "zoomMeetingUuid": row["meeting_uuid"]}
     if meeting_id is not None:
         metadata["zoomMeetingId"] = str(int(meeting_id)) if not isinstance(meeting_id, str) else meeting_id

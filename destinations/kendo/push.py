@@ -8,6 +8,7 @@ harmless (calls it sent, or may have sent, are skipped), so nothing is ever disc
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -20,11 +21,11 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from .audio_urls import AudioUrlProvider
 from .decide import decide
 from .destination import kendo_destination
-from .errors import KendoAuthError, KendoError
+from .errors import KendoAuthError, KendoConfigError, KendoError
 from .ledger import Ledger, LedgerEntry
 from .payload import build_payload, payload_hash, redacted_payload
 from .sender import KendoPush, TAudioUrlFn, settle_stale_claims
-from .settings import CALL_COLUMNS, CALLS_TABLE
+from .settings import CALL_COLUMNS, CALL_SOURCES, CALLS_TABLE, PHONE_SOURCE, SOURCES_SETTING
 from .summary import PushSummary
 
 logger = logging.getLogger("destinations.kendo")
@@ -32,15 +33,37 @@ logger = logging.getLogger("destinations.kendo")
 TDateLike = date | datetime | str
 
 
-def _without_audio(rows: list[dict[str, Any]], summary: PushSummary) -> list[dict[str, Any]]:
-    """Mode `none`: rows lose their audio URL; the ones without a transcript are skipped (not failed)."""
+def _without_audio(
+    rows: list[dict[str, Any]], summary: PushSummary, provider: AudioUrlProvider | None = None
+) -> list[dict[str, Any]]:
+    """Rows that get no audioUrl (mode `none`; phone calls unless staged) lose their audio URL; the ones
+    without a transcript are skipped (not failed). With a provider, only the rows it has no audio for."""
     kept = []
     for row in rows:
-        if row.get("transcript"):
+        if provider is not None and provider.sends_audio_for(row):
+            kept.append(row)
+        elif row.get("transcript"):
             kept.append({**row, "audio_url": None})
         else:
             summary.add("skipped_no_transcript", str(row["meeting_uuid"]))
     return kept
+
+
+def call_sources(value: Any) -> tuple[str, ...]:
+    """`destination.kendo.sources`: "meetings", "phone", both (a list or comma-separated); default both."""
+    if value is None or value == "":
+        return CALL_SOURCES
+    if isinstance(value, str) and value.strip().startswith("["):  # a TOML / JSON list from an env var
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    items = value.split(",") if isinstance(value, str) else list(value)
+    chosen = tuple(dict.fromkeys(str(v).strip().lower() for v in items if str(v).strip()))
+    unknown = [v for v in chosen if v not in CALL_SOURCES]
+    if unknown or not chosen:
+        raise KendoConfigError(f"{SOURCES_SETTING} must list {' and/or '.join(CALL_SOURCES)}, not {value!r}")
+    return chosen
 
 
 def push_calls(
@@ -63,6 +86,7 @@ def push_calls(
     max_seconds: float | None = None,
     stop: threading.Event | None = None,
     request_timeout: float | None = None,
+    sources: Iterable[str] | str | None = None,
 ) -> PushSummary:
     """Pushes the warehouse's ready calls to Kendo, once each, and records them in `kendo_sync`.
 
@@ -97,6 +121,8 @@ def push_calls(
         stop: an event set on Ctrl-C / SIGTERM: no new POST starts, the ones in flight finish.
         request_timeout: seconds to wait for Kendo's answer (default 120). A POST that times out is
             `uncertain`.
+        sources: which calls to push: "meetings", "phone" (Zoom Phone, `calls.source = 'zoom_phone'`)
+            or both; default `destination.kendo.sources`, else both.
 
     Returns:
         PushSummary of this run.
@@ -109,10 +135,17 @@ def push_calls(
     with warehouse_pipeline.sql_client() as sql_client:
         ledger = Ledger(sql_client)
         rows = read_ready_calls(
-            warehouse_pipeline, sql_client, since=since, until=until, rep_emails=rep_emails
+            warehouse_pipeline,
+            sql_client,
+            since=since,
+            until=until,
+            rep_emails=rep_emails,
+            sources=call_sources(sources if sources is not None else dlt.config.get(SOURCES_SETTING)),
         )
         if isinstance(audio_url_fn, AudioUrlProvider) and not audio_url_fn.sends_audio:
             rows, audio_url_fn = _without_audio(rows, summary), None
+        elif isinstance(audio_url_fn, AudioUrlProvider):
+            rows = _without_audio(rows, summary, audio_url_fn)
         if not dry_run:
             settle_stale_claims(ledger)
         to_push = plan_push(rows, ledger.entries(), resend_changed, resend_uncertain, summary)
@@ -185,8 +218,9 @@ def read_ready_calls(
     since: TDateLike | None = None,
     until: TDateLike | None = None,
     rep_emails: Iterable[str] | None = None,
+    sources: Iterable[str] = CALL_SOURCES,
 ) -> list[dict[str, Any]]:
-    """Ready calls (`ready` true) from the warehouse, oldest first, after the date and rep filters."""
+    """Ready calls (`ready` true) from the warehouse, oldest first, after the date, rep and source filters."""
     available = _calls_columns(warehouse_pipeline)
     if "ready" not in available or "meeting_uuid" not in available:
         raise KendoError(f"the warehouse `{CALLS_TABLE}` table has no `ready` / `meeting_uuid` column")
@@ -205,6 +239,15 @@ def read_ready_calls(
             return []
         where.append(f"LOWER(rep_email) IN ({', '.join(['%s'] * len(emails))})")
         args.extend(emails)
+    chosen = set(sources)
+    if "phone" not in chosen:  # a warehouse without the column holds meetings only
+        where.append("(source IS NULL OR source <> %s)" if "source" in available else "TRUE")
+        args.extend([PHONE_SOURCE] if "source" in available else [])
+    if "meetings" not in chosen:
+        if "source" not in available:
+            return []
+        where.append("source = %s")
+        args.append(PHONE_SOURCE)
     order = "call_date, meeting_uuid" if "call_date" in available else "meeting_uuid"
     sql = (
         f"SELECT {', '.join(columns)} FROM {sql_client.make_qualified_table_name(CALLS_TABLE)}"

@@ -38,7 +38,17 @@ CALL_COLUMNS = (
     "audio_url",
     "audio_file_id",  # names the staged copy; not part of the body
     "transcript",
+    # Zoom Phone calls (source `zoom_phone`): their metadata ids; meetings leave them null
+    "source",
+    "zoom_call_history_id",
+    "zoom_recording_id",
 )
+
+# which calls are pushed: `destination.kendo.sources`, any of CALL_SOURCES (default: all)
+SOURCES_SETTING = "destination.kendo.sources"
+CALL_SOURCES = ("meetings", "phone")
+# the `calls.source` of a Zoom Phone call (meetings: null or "zoom")
+PHONE_SOURCE = "zoom_phone"
 
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_PER_SECOND = 5.0

@@ -22,6 +22,8 @@ JSON_KNOBS = (
     "webinar_licences",
     "missing_scopes",
     "bad_values",
+    "phone_qps_overrides",
+    "phone_transcript_faults",
 )
 SKIP = {"now", *JSON_KNOBS}
 PARSERS = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes", "on")}
@@ -48,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help='JSON, e.g. [{"rows": "meeting_participants", "field": "join_time", "value": "not-a-date"}]',
     )
+    p.add_argument("--phone-qps-overrides", default=None, help='JSON, e.g. {"Light": 100} (Phone buckets)')
+    p.add_argument("--phone-transcript-faults", default=None, help='JSON, e.g. {"pending": 1, "12000": 1}')
     return p.parse_args(argv)
 
 

@@ -11,8 +11,10 @@ from .admin_webhooks import recording_events, sender
 from .api_recordings import recording_json
 from .model import iso
 from .paths import lenient_decode
+from .phone_data import READY
 from .state_key import STATE
 from .truth import build_truth
+from .webhook_sender import WebhookSender
 from .windows import parse_day
 
 
@@ -102,6 +104,21 @@ def _send_events(request: web.Request, inst, ended: bool = True) -> None:
             sender(request).emit_soon(body)
 
 
+async def finish_phone_transcript(request: web.Request) -> web.Response:
+    """A phone recording's transcript, still being made (12002), is done: its JSON is served from now on."""
+    state = request.app[STATE]
+    rec = state.data.phone.recording(request.match_info["recordingId"])
+    if rec is None:
+        return web.json_response({"code": 404, "message": "File does not exist."}, status=404)
+    rec.transcript = READY
+    # what Zoom sends a subscribed app (the phone webhooks of the 2026 API)
+    obj = {"recordings": [rec.json(state.base_url)]}
+    sender(request).emit_soon(
+        WebhookSender.body("phone.recording_transcript_completed", obj, state.knobs.account_id)
+    )
+    return web.json_response({"id": rec.id, "transcript": rec.transcript})
+
+
 def add_admin_routes(app: web.Application) -> None:
     app.router.add_get("/_emulator/truth", truth)
     app.router.add_get("/_emulator/stats", stats)
@@ -110,3 +127,4 @@ def add_admin_routes(app: web.Application) -> None:
     app.router.add_post("/_emulator/reset", reset)
     app.router.add_post("/_emulator/meetings", add_meeting)
     app.router.add_post("/_emulator/recordings/{tail:.*}/complete", complete_recording)
+    app.router.add_post("/_emulator/phone/recordings/{recordingId}/transcribe", finish_phone_transcript)

@@ -7,7 +7,7 @@ import json
 
 from aiohttp import web
 
-from . import api_meetings, api_recordings, api_reports, api_users, api_webinars
+from . import api_meetings, api_phone, api_recordings, api_reports, api_users, api_webinars
 from .admin import add_admin_routes
 from .admin_webhooks import add_webhook_routes
 from .config import DATA_KNOBS, Knobs
@@ -24,7 +24,12 @@ from .stats import Stats
 from .webhook_sender import WebhookSender
 
 ROUTER = Router(
-    api_users.ROUTES + api_meetings.ROUTES + api_webinars.ROUTES + api_recordings.ROUTES + api_reports.ROUTES
+    api_users.ROUTES
+    + api_meetings.ROUTES
+    + api_webinars.ROUTES
+    + api_recordings.ROUTES
+    + api_reports.ROUTES
+    + api_phone.ROUTES
 )
 
 
@@ -78,9 +83,11 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
     found = state.router.match(raw_path)
     category = found[0].category if found else "Light"
     template = f"{request.method} /v2{found[0].template}" if found else f"{request.method} /v2/(unknown)"
+    phone = found is not None and found[0].template.startswith("/phone/")  # Phone: its own rate limits
+    counted = f"Phone {category}" if phone else category
     state.stats.requests[template] += 1
     if found:
-        state.stats.categories[category] += 1
+        state.stats.categories[counted] += 1
     faults = state.faults
     await faults.delay()
     faults.maybe_drop(request)
@@ -98,11 +105,11 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
             raise ZoomHTTPError(400, 4711, f"Invalid access token, does not contain scopes:[{scope}].")
         forced = faults.forced_429(category)
         if forced is not None:
-            state.stats.throttled[category] += 1
+            state.stats.throttled[counted] += 1
             return forced
-        limited, headers = state.limiter.check(category)
+        limited, headers = state.limiter.check(category, phone)
         if limited is not None:
-            state.stats.throttled[category] += 1
+            state.stats.throttled[counted] += 1
             return web.json_response(limited, status=429, headers=headers)
         failure = faults.maybe_5xx()
         if failure is not None:
@@ -113,6 +120,8 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
         if failing is not None:
             return failing
         body = await route.handler(request, decoded)
+        if isinstance(body, web.StreamResponse):  # a file (Phone recording downloads)
+            return body
         return web.json_response(body, headers=headers, dumps=_dumps)
     except ZoomHTTPError as exc:
         return error_response(exc, headers)
@@ -162,6 +171,7 @@ def build_app(state: State) -> web.Application:
     app.router.add_get("/rec/file-host/{token}", file_host)
     app.router.add_get("/rec/play/{token}", play_page)
     app.router.add_get("/rec/share/{token}", play_page)
+    app.router.add_get("/rec/phone-transcript/{token}", api_phone.transcript_file)
     add_admin_routes(app)
     add_webhook_routes(app)
     return app

@@ -23,6 +23,18 @@ PLAN_DAILY_CAPS = {
     "business": [((HEAVY, RESOURCE_INTENSIVE), 60_000)],
 }
 
+# Zoom Phone has its own table (ZOOM_API §4, §10.2), counted in buckets of its own. Phone needs a paid plan:
+# "free" uses the Pro column.
+PHONE_QPS = {
+    "pro": {LIGHT: 20.0, MEDIUM: 10.0, HEAVY: 5.0, RESOURCE_INTENSIVE: 5 / 60},
+    "business": {LIGHT: 40.0, MEDIUM: 20.0, HEAVY: 10.0, RESOURCE_INTENSIVE: 10 / 60},
+}
+PHONE_QPS["free"] = PHONE_QPS["pro"]
+PHONE_DAILY_CAPS = {
+    "free": [((HEAVY, RESOURCE_INTENSIVE), 15_000)],
+    "pro": [((HEAVY, RESOURCE_INTENSIVE), 15_000)],
+    "business": [((HEAVY, RESOURCE_INTENSIVE), 30_000)],
+}
 
 # Faults of recording files (knob `file_faults`). The TRANSCRIPT kinds hit the TRANSCRIPT file, `chat_garbage`
 # the CHAT file. UNREADABLE ones leave nothing a parser can read; the others must parse (see files.py).
@@ -75,6 +87,11 @@ class Knobs:
     # this many active users have in-meeting polls turned off by an admin (picked from the seed): polls and
     # poll results of their meetings answer 400/4400
     polls_disabled_users: int = 0
+    # Zoom Phone (phone_data.py): a Phone licence per user, like webinar_licences (default: nobody)
+    phone_licences: float | list = 0.0
+    phone_calls_per_user: int = 6  # spread over days_of_history
+    # transcript states of the newest phone recordings: {"pending": n, "12000": n, "12001": n}
+    phone_transcript_faults: dict = field(default_factory=dict)
     # credentials
     account_id: str = "emuAccount01"
     client_id: str = "emu-client-id"
@@ -87,6 +104,7 @@ class Knobs:
     rate_limits: bool = True
     daily_cap: int | None = None  # overrides the Heavy + Resource-intensive daily cap
     qps_overrides: dict = field(default_factory=dict)  # {"Light": 100, ...}
+    phone_qps_overrides: dict = field(default_factory=dict)  # the same for the Phone buckets
     # faults (applied to /v2 calls; to downloads and OAuth only when the flags say so)
     latency_ms: float = 0
     jitter_ms: float = 0
@@ -140,6 +158,20 @@ class Knobs:
             raise ValueError("webinar_licences must be a share between 0 and 1 or a list of user ids/emails")
         else:
             self.webinar_licences = float(self.webinar_licences)
+        if isinstance(self.phone_licences, (list, tuple)):
+            self.phone_licences = [str(u) for u in self.phone_licences]
+        elif isinstance(self.phone_licences, bool) or not 0 <= float(self.phone_licences) <= 1:
+            raise ValueError("phone_licences must be a share between 0 and 1 or a list of user ids/emails")
+        else:
+            self.phone_licences = float(self.phone_licences)
+        self.phone_transcript_faults = {
+            str(k): int(v) for k, v in (self.phone_transcript_faults or {}).items()
+        }
+        unknown_phone = set(self.phone_transcript_faults) - {"pending", "12000", "12001"}
+        if unknown_phone:
+            raise ValueError(
+                f"unknown phone_transcript_faults {sorted(unknown_phone)}; use pending, 12000, 12001"
+            )
         self.bad_values = [dict(b) for b in self.bad_values or []]
         for b in self.bad_values:
             if b.get("rows") not in BAD_VALUE_ROWS or not isinstance(b.get("field"), str) or "value" not in b:
@@ -170,6 +202,12 @@ class Knobs:
     def qps(self, category: str) -> float:
         return float(self.qps_overrides.get(category, PLAN_QPS[self.plan][category]))
 
+    def phone_qps(self, category: str) -> float:
+        return float(self.phone_qps_overrides.get(category, PHONE_QPS[self.plan][category]))
+
+    def phone_daily_caps(self) -> list[tuple[tuple[str, ...], int]]:
+        return list(PHONE_DAILY_CAPS[self.plan])
+
     def daily_caps(self) -> list[tuple[tuple[str, ...], int]]:
         caps = list(PLAN_DAILY_CAPS[self.plan])
         if self.daily_cap is not None:
@@ -195,4 +233,7 @@ DATA_KNOBS = (
     "polls_disabled_users",
     "file_faults",
     "bad_values",
+    "phone_licences",
+    "phone_calls_per_user",
+    "phone_transcript_faults",
 )

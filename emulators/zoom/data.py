@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from . import files as F
 from .config import CHAT_FAULTS, FILE_FAULT_KINDS, Knobs
 from .model import Channel, Instance, Meeting, Recording, RecordingFile, User, iso, opaque_id, rng_for
+from .phone_data import Phone, build_phone
 
 FIRST_NAMES = [
     "Ana",
@@ -96,6 +97,7 @@ class Dataset:
         self._forced_alone = False
         self._forced_poll_twins = False
         self._added = 0
+        self.phone = Phone()  # Zoom Phone (phone_data.py), built after the rest
         self._vanished: tuple[tuple[int, int] | None, set[int]] = (None, set())
 
     # ---------------------------------------------------------------- lookups
@@ -845,4 +847,6 @@ class Dataset:
 
 def generate(knobs: Knobs) -> Dataset:
     """Builds the account for `knobs` (same knobs, same account)."""
-    return Dataset(knobs).generate()
+    ds = Dataset(knobs).generate()
+    ds.phone = build_phone(ds.seed, ds.now, ds.active_users, knobs)
+    return ds

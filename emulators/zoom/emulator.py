@@ -152,6 +152,13 @@ class ZoomEmulator:
         occurrence is deleted (`operation: "single"`); the meeting stays."""
         return self._admin("POST", f"meetings/{meeting_id}/delete", json={"occurrence": occurrence})
 
+    def phone_recording_object(self, recording_id: str) -> dict:
+        """The `object` of a `phone.recording_completed` event for one phone recording."""
+        rec = self.state.data.phone.recording(recording_id)
+        if rec is None:
+            raise KeyError(recording_id)
+        return {"recordings": [rec.json(self.base_url)]}
+
     # ---------------------------------------------------------------- webhooks (admin_webhooks.py)
     def subscribe_webhooks(self, url: str, secret: str, time_scale: float = 1.0, duplicates: int = 0) -> dict:
         """Events go to `url`, signed with `secret`; retry delays (5, 20, 60 min) are scaled by `time_scale`."""
@@ -185,6 +192,11 @@ class ZoomEmulator:
     def webhook_deliveries(self) -> dict:
         """{"log": [every attempt], "pending": deliveries in flight or waiting for a retry}."""
         return self._admin("GET", "webhooks/deliveries")
+
+    def finish_phone_transcript(self, recording_id: str) -> dict:
+        """POST /_emulator/phone/recordings/{id}/transcribe: a transcript still being made (12002) is done;
+        `phone.recording_transcript_completed` goes to the webhook subscription."""
+        return self._admin("POST", f"phone/recordings/{quote(recording_id, safe='')}/transcribe")
 
     def reset(self) -> dict:
         return self._admin("POST", "reset")

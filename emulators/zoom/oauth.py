@@ -23,6 +23,10 @@ SCOPES = (
 
 def route_scope(template: str) -> str:
     """The classic scope a /v2 route needs (ZOOM_API §3 lists them per endpoint)."""
+    if template.startswith("/phone/"):
+        if "recording" in template:
+            return "phone_recording:read:admin"
+        return "phone_call_log:read:admin" if "call_history" in template else "phone:read:admin"
     if template.startswith("/report/"):
         return "report:read:admin"
     if template.startswith("/chat/"):

@@ -48,25 +48,30 @@ class RateLimiter:
         self.daily_used: dict[tuple[str, ...], int] = {}
         self.day = datetime.now(UTC).date()
 
-    def _bucket(self, category: str) -> Bucket:
-        rate = self.knobs.qps(category)
-        b = self.buckets.get(category)
+    def _bucket(self, category: str, phone: bool = False) -> Bucket:
+        rate = self.knobs.phone_qps(category) if phone else self.knobs.qps(category)
+        key = f"phone:{category}" if phone else category
+        b = self.buckets.get(key)
         if b is None or b.rate != rate:
-            b = self.buckets[category] = Bucket(rate)
+            b = self.buckets[key] = Bucket(rate)
         return b
 
-    def _cap(self, category: str) -> tuple[tuple[str, ...], int] | None:
-        return next((c for c in self.knobs.daily_caps() if category in c[0]), None)
+    def _cap(self, category: str, phone: bool = False) -> tuple[tuple[str, ...], int] | None:
+        caps = self.knobs.phone_daily_caps() if phone else self.knobs.daily_caps()
+        found = next((c for c in caps if category in c[0]), None)
+        # Phone's daily cap is counted apart from the meeting APIs' one
+        return ((("phone",) + found[0]), found[1]) if phone and found else found
 
-    def check(self, category: str) -> tuple[dict | None, dict]:
-        """Returns (429 info or None, headers). 429 info: {"body", "headers"}."""
+    def check(self, category: str, phone: bool = False) -> tuple[dict | None, dict]:
+        """Returns (429 info or None, headers). 429 info: {"body", "headers"}. `phone`: a Zoom Phone
+        route, paced and capped in Phone's own buckets."""
         today = datetime.now(UTC).date()
         if today != self.day:
             self.day, self.daily_used = today, {}
         headers = {"X-RateLimit-Category": category}
         if not self.knobs.rate_limits:
             return None, headers
-        cap = self._cap(category)
+        cap = self._cap(category, phone)
         if cap is not None:
             group, limit = cap
             used = self.daily_used.get(group, 0)
@@ -80,7 +85,7 @@ class RateLimiter:
                     }
                 )
                 return {"code": 429, "message": DAILY_MESSAGE}, headers
-        bucket = self._bucket(category)
+        bucket = self._bucket(category, phone)
         if not bucket.take():
             headers.update(
                 {

@@ -11,6 +11,7 @@ from .config import REPAIRED_FAULTS, UNREADABLE_FAULTS
 from .data import Dataset
 from .files import clean_transcript
 from .model import Instance, Meeting
+from .phone_truth import PHONE_TABLES, build_phone_truth
 from .windows import older_than_a_year, within_fifteen_months, within_six_months
 
 TABLES = [
@@ -42,6 +43,7 @@ TABLES = [
     "channels",
     "channel_members",
     "file_errors",
+    *PHONE_TABLES,
 ]
 
 
@@ -237,6 +239,8 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
                 if reports and within_six_months(inst.start, now):
                     t["report_webinar_participants"] += _pkeys(inst.participants, {"webinar_uuid": u})
 
+    phone = build_phone_truth(ds)
+    t.update(phone.pop("tables"))
     active_ids = {u.id for u in ds.active_users}
     for ch in ds.channels:
         if any(m["id"] in active_ids for m in ch.members):
@@ -254,4 +258,6 @@ def build_truth(ds: Dataset, frm: date | None = None, to: date | None = None) ->
             u.id for u in ds.users if u.id and u.status != "pending" and not u.webinar_licence
         ),
         "rejected_rows": rejected,
+        # Zoom Phone: cleaned transcripts, the Kendo calls, users without a Phone licence
+        "phone": phone,
     }

@@ -5,6 +5,8 @@
   then push to Kendo;
 - meeting.ended: load `past_meetings` now, and the instance's participants and usage reports after a
   settle delay (Zoom's participant and report data lag the end of the meeting);
+- phone.recording_completed / phone.recording_transcript_completed: load Zoom Phone recordings (and their
+  transcripts and `calls` rows) for the days the event's recordings fall on; then push to Kendo;
 - recording.deleted / recording.trashed / meeting.deleted: mark its rows `_zoom_deleted_at`
   (pipelines/deletion_marks.py; the tables are the registry's `marked_by`); recording.recovered clears it;
 - anything else (meeting.participant_joined / _left, ...): a `webhook_events` row only.
@@ -15,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Dict, Optional
+from datetime import UTC, date, datetime
+from typing import Any, Dict, List, Optional
 
 from sources.zoom.sensitive import drop_sensitive
 
@@ -27,6 +29,8 @@ RECORDING_GONE = frozenset({"recording.deleted", "recording.trashed"})
 MEETING_DELETED = "meeting.deleted"
 # meeting.deleted of one occurrence of a recurring meeting: the meeting stays, nothing is marked
 SINGLE_OCCURRENCE = "single"
+# Zoom Phone (the 2026 events; the call-log ones are retired)
+PHONE_READY = frozenset({"phone.recording_completed", "phone.recording_transcript_completed"})
 # a follow-up job the worker queues itself: participants of an ended meeting, after the settle delay
 SETTLE = "_settle.meeting_participants"
 
@@ -40,6 +44,7 @@ SETTLED_RESOURCES = [
     "report_meetings",
     "report_meeting_participants",
 ]
+PHONE_RESOURCES = ["phone_recordings"]  # + phone_transcripts, segments, file errors, calls
 
 
 class BadEvent(ValueError):
@@ -135,6 +140,20 @@ def from_stored(text: str, download_token: Optional[str], key: str) -> Event:
 
 def _scrubbed(obj: Dict[str, Any]) -> Dict[str, Any]:
     return drop_sensitive(obj)  # nested files and participant included
+
+
+def phone_days(e: Event) -> List[date]:
+    """The UTC days of a Phone event's recordings (`object.recordings[].date_time`), else the event's day."""
+    days = []
+    for rec in e.obj.get("recordings") or []:
+        stamp = rec.get("date_time") if isinstance(rec, dict) else None
+        if isinstance(stamp, str):
+            try:
+                days.append(datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).date())
+            except ValueError:
+                continue
+    when = event_time(e)
+    return days or ([when.date()] if when else [datetime.now(UTC).date()])
 
 
 def event_time(e: Event) -> Optional[datetime]:

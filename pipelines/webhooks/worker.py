@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Dict, List, Optional, Set
 
 import dlt
@@ -45,6 +45,7 @@ class Plan:
     settle: Set[str] = field(default_factory=set)
     gone_recordings: Dict[str, datetime] = field(default_factory=dict)
     deleted_meetings: Dict[str, datetime] = field(default_factory=dict)
+    phone_days: Set[date] = field(default_factory=set)  # Zoom Phone recordings' days
 
     def resources(self) -> List[str]:
         out: List[str] = []
@@ -77,6 +78,8 @@ def plan(events: List[ev.Event]) -> Plan:
             p.recordings.pop(e.uuid, None)
         elif e.event == ev.MEETING_DELETED and e.object_id and e.operation != ev.SINGLE_OCCURRENCE:
             p.deleted_meetings[e.object_id] = when
+        elif e.event in ev.PHONE_READY:
+            p.phone_days.update(ev.phone_days(e))
     return p
 
 
@@ -168,11 +171,20 @@ class Worker(threading.Thread):
         logger.info("webhooks: batch of %d event(s) processed", len(rows))
 
     def _load(self, work: Plan) -> None:
+        from ..load import load_zoom
+
+        if work.phone_days:  # a fixed range around the recordings' days: no cursor moves
+            first, last = min(work.phone_days), max(work.phone_days)
+            load_zoom(
+                self.pipeline,
+                self.client,
+                resources=ev.PHONE_RESOURCES,
+                start_date=(first - timedelta(days=1)).isoformat(),
+                end_date=(last + timedelta(days=2)).isoformat(),
+            )
         resources = work.resources()
         if not resources:
             return
-        from ..load import load_zoom
-
         load_zoom(
             self.pipeline,
             self.client,
@@ -191,7 +203,7 @@ class Worker(threading.Thread):
             write_webhook_events(self.pipeline, rows)
 
     def _push_calls(self, work: Plan) -> Dict[str, float]:
-        if not (self.push_kendo and work.recordings):
+        if not (self.push_kendo and (work.recordings or work.phone_days)):
             return {}
         if self._push is not None:
             summary = self._push(self.pipeline, self.client, self.stop)

@@ -122,6 +122,35 @@ COLUMN_TYPES: Dict[str, Dict[str, TDataType]] = {
     },
     "channels": {"id": _S, "name": _S, "type": _I},
     "channel_members": {"channel_id": _S, "member_id": _S, "id": _S, "email": _S},
+    # Zoom Phone (the Phone OpenAPI document); `duration` in seconds
+    "phone_users": {"id": _S, "email": _S, "extension_number": _I},
+    "phone_calls": {
+        "call_history_uuid": _S,
+        "call_id": _S,
+        "direction": _S,
+        "start_time": _T,
+        "answer_time": _T,
+        "end_time": _T,
+        "duration": _I,
+        "call_result": _S,
+        "recording_status": _S,
+    },
+    "phone_call_elements": {
+        "call_history_uuid": _S,
+        "call_element_id": _S,
+        "start_time": _T,
+        "answer_time": _T,
+        "end_time": _T,
+        "segment": _I,
+    },
+    "phone_recordings": {
+        "id": _S,
+        "call_id": _S,
+        "call_element_id": _S,
+        "date_time": _T,
+        "end_time": _T,
+        "duration": _I,
+    },
 }
 
 

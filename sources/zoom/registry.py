@@ -33,6 +33,8 @@ class Refresh(str, Enum):
     WINDOW = "window"
     # emitted by another table's resource (`made_by`) from the data it already holds
     SIDE = "side"
+    # Zoom Phone: the resource's own month windows within six months (cursor per resource, phone.py)
+    PHONE_WINDOW = "phone_window"
 
 
 # Where a table's rows come from, for tests and docs: a Zoom response, a downloaded file, our own record
@@ -138,9 +140,61 @@ def _rec(name: str, key: Key, columns: TTableSchemaColumns, rows: str = FILE, **
     return Table(name, key=key, refresh=_SIDE, made_by="recordings", rows=rows, columns=columns, **kw)
 
 
+def _phone_rec(name: str, key: Key, columns: TTableSchemaColumns, rows: str = FILE, **kw: Any) -> Table:
+    """A table the phone_recordings resource emits for each recording."""
+    return Table(name, key=key, refresh=_SIDE, made_by="phone_recordings", rows=rows, columns=columns, **kw)
+
+
 TABLES: List[Table] = [
     # Users. Pending users have no id: rows carry `user_key` (id, or "pending:<email>").
     Table("users", "users:iter_users", key="user_key", endpoint="users"),
+    # Zoom Phone (phone.py): the 2026 call-history API, account-level month windows within six months.
+    # Listed early: dlt starts resources in this order, and Phone's buckets are its own to fill at once.
+    Table("phone_users", "phone:iter_phone_users", key="id", endpoint="phone_users"),
+    Table(
+        "phone_calls",
+        "phone:iter_phone_calls",
+        key="call_history_uuid",
+        endpoint="phone_call_history",
+        refresh=Refresh.PHONE_WINDOW,
+        origin="GET /phone/call_history (month windows, last 6 months)",
+    ),
+    Table(
+        "phone_call_elements",
+        "phone:iter_call_elements",
+        "phone_calls",
+        ("call_history_uuid", "call_element_id"),
+        "phone_call_history_detail",
+        origin="call_elements[] of GET /phone/call_history/{callHistoryUuid} (the legs; call-level fields "
+        "stay in phone_calls)",
+    ),
+    Table(
+        "phone_recordings",
+        "phone:iter_phone_recordings",
+        key="id",
+        endpoint="phone_recordings",
+        refresh=Refresh.PHONE_WINDOW,
+        origin="GET /phone/recordings (month windows, last 6 months; file URLs without tokens)",
+    ),
+    _phone_rec(
+        "phone_transcripts",
+        "recording_id",
+        {**_s("language", "text"), **_i("speaker_count", "word_count", "segment_count")},
+        origin="GET /phone/recording_transcript/download/{recordingId} (302 to JSON), cleaned",
+    ),
+    _phone_rec(
+        "phone_transcript_segments",
+        ("recording_id", "sequence"),
+        {**_t("start_time"), **_s("speaker", "text"), **_i("start_ms", "end_ms")},
+        origin="timeline[] of the phone transcript JSON, one row per entry",
+    ),
+    _phone_rec(
+        "phone_file_errors",
+        ("recording_id", "file_type"),
+        {**_t("occurred_at"), **_s("reason"), **_i("code")},
+        rows=ERRORS,
+        origin="phone transcripts Zoom will not give (codes 12000, 12001, 12003), with Zoom's reason",
+    ),
     # Meetings: listed per host (hidden), then one detail per meeting, then its children.
     Table("meeting_refs", "meetings:iter_meeting_refs", hidden=True),
     Table(
@@ -417,6 +471,12 @@ def side_tables(made_by: str) -> List[Table]:
 def time_bound() -> List[str]:
     """Tables read from the instance stream (each keeps its own window cursor)."""
     return [t.name for t in TABLES if t.parent == INSTANCES]
+
+
+def phone_windowed() -> List[str]:
+    """Zoom Phone resources that walk their own month windows (Refresh.PHONE_WINDOW), and their children."""
+    walking = {t.name for t in TABLES if t.refresh is Refresh.PHONE_WINDOW}
+    return [t.name for t in resources() if t.name in walking or t.parent in walking]
 
 
 def wanting(kind: str) -> List[str]:

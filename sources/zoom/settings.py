@@ -167,3 +167,26 @@ def endpoint(name: str) -> Endpoint:
         return ENDPOINTS[name]
     except KeyError:
         raise KeyError(f"unknown Zoom endpoint {name!r}; known: {', '.join(sorted(ENDPOINTS))}") from None
+
+
+# Zoom Phone, the 2026 call-history API (not the deprecated /phone/call_logs*). Phone has a rate-limit table
+# of its own, counted apart from the meeting APIs' (phone_client.py); categories are from the Phone spec.
+PHONE_ENDPOINTS = [
+    Endpoint("phone_users", "/phone/users", _M, "users", 100),
+    Endpoint("phone_call_history", "/phone/call_history", _H, "call_history", 300, window=_REPORT),
+    Endpoint("phone_call_history_detail", "/phone/call_history/{call_history_uuid}", _L),
+    Endpoint("phone_recordings", "/phone/recordings", _M, "recordings", 300, window=_REPORT),
+    Endpoint("phone_transcript", "/phone/recording_transcript/download/{recording_id}", _L),
+]
+ENDPOINTS.update({e.name: e for e in PHONE_ENDPOINTS})
+# Requests per second per category of Zoom Phone, by plan (ZOOM_API §4): Phone needs a paid plan, so
+# "free" paces like Pro. Resource-intensive is per minute.
+PHONE_RATE_LIMIT_PLANS = {
+    "pro": {_L: 20.0, _M: 10.0, _H: 5.0, Category.RESOURCE_INTENSIVE: 5 / 60},
+    "business": {_L: 40.0, _M: 20.0, _H: 10.0, Category.RESOURCE_INTENSIVE: 10 / 60},
+}
+PHONE_RATE_LIMIT_PLANS["free"] = PHONE_RATE_LIMIT_PLANS["pro"]
+# Phone's combined Heavy + Resource-intensive daily cap
+PHONE_DAILY_CAPS = {"free": 15_000, "pro": 15_000, "business": 30_000}
+# Zoom answers Phone queries for the last six months only, one month per request.
+PHONE_HORIZON_MONTHS = 6
