@@ -65,17 +65,24 @@ class EmulatorProcess:
             elif isinstance(v, bool):
                 v = "true" if v else "false"
             args += ["--" + k.replace("_", "-"), str(v)]
+        self._http = requests.Session()
         self.proc = subprocess.Popen(args, cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         assert self.proc.stdout is not None
         banner = json.loads(self.proc.stdout.readline())
         self.api_base, self.token_url, self.base_url = (
             banner["api_base"],
             banner["token_url"],
-            banner.get("base_url") or banner["server_url"],  # the emulator names it server_url now
+            banner["server_url"],
         )
         self.account_id, self.client_id = banner["account_id"], banner["client_id"]
         self.client_secret = banner["client_secret"]
-        self._http = requests.Session()
         deadline = time.monotonic() + 30
         while True:
             try:

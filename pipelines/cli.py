@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         "date (no cursor moves)",
     )
     run.add_argument(
+        "--refresh-entities",
+        action="store_true",
+        help="re-read meetings, webinars and channels (and their children) in full now, not only when "
+        "sources.zoom.entity_refresh_hours (default 24) have passed",
+    )
+    run.add_argument(
         "--windows-per-run", type=int, default=None, help="month windows per resumable step (default 6)"
     )
     run.add_argument(
@@ -329,6 +335,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {}
     if args.windows_per_run is not None:
         kwargs["windows_per_run"] = args.windows_per_run
+    if args.refresh_entities:
+        kwargs["refresh_entities"] = True
     _, report = load_account(
         account,
         pipeline,

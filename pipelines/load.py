@@ -124,6 +124,9 @@ class LoadSummary:
     parents_without_feature: Dict[str, int] = field(default_factory=dict)
     features_missing: Dict[str, str] = field(default_factory=dict)
     rejected: Dict[str, int] = field(default_factory=dict)
+    # requests not sent per category (sources/zoom/refresh.py), and which entity families were re-read
+    avoided: Dict[str, int] = field(default_factory=dict)
+    entity_refresh: Dict[str, bool] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
     load_infos: List[LoadInfo] = field(default_factory=list)
@@ -134,11 +137,20 @@ class LoadSummary:
             out.append("Rows loaded this run:")
             out += [f"  {t:<32} {n:>9}" for t, n in sorted(self.rows.items())]
         if self.requests:
-            out.append("Zoom requests per rate-limit category (429s):")
+            out.append("Zoom requests per rate-limit category (429s; requests avoided):")
             out += [
                 f"  {c:<20} {s.get('requests', 0):>7}  ({s.get('throttled', 0)} × 429)"
+                + (f"  {self.avoided[c]} avoided" if self.avoided.get(c) else "")
                 for c, s in self.requests.items()
             ]
+            out.append(f"  avoided in all: {sum(self.avoided.values())}")
+        if self.entity_refresh:
+            fresh = [f for f, full in self.entity_refresh.items() if full]
+            out.append(
+                "Entity tables: re-read in full"
+                if len(fresh) == len(self.entity_refresh)
+                else "Entity tables: only new or changed ones read (not due; --refresh-entities re-reads all)"
+            )
         if self.skipped:
             out.append("Skipped (deleted or expired in Zoom):")
             out += [f"  {k}: {n}" for k, n in sorted(self.skipped.items())]
@@ -270,6 +282,8 @@ def load_zoom(
     for resource, message in sorted(stats.tables_without_feature.items()):
         logger.warning("%s skipped: %s", resource, message)
     summary.rejected = stats.rejected
+    summary.avoided = stats.avoided
+    summary.entity_refresh = stats.entity_refresh
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -26,6 +26,7 @@ def test_stats_count_templates_categories_and_statuses(
         "categories",
         "status",
         "throttled",
+        "errors",
         "peak_concurrency",
         "token_requests",
     }
@@ -33,6 +34,7 @@ def test_stats_count_templates_categories_and_statuses(
     assert stats["requests"]["GET /v2/past_meetings/{meetingId}"] == 2
     assert stats["categories"] == {"Medium": 1, "Light": 2}
     assert stats["status"] == {"200": 3, "404": 1}  # the token request is a 200 too
+    assert stats["errors"] == {"GET /v2/past_meetings/{meetingId} 404/3001": 1}
     assert stats["token_requests"] == 1 and stats["peak_concurrency"] >= 1
 
 

@@ -1,5 +1,5 @@
-"""Admin routes under /_emulator/: truth, stats, config, reset, adding meetings, completing recordings.
-Never subject to faults or rate limits."""
+"""Admin routes under /_emulator/: truth, stats, config, reset, adding and editing meetings, completing
+recordings. Never subject to faults or rate limits."""
 
 from __future__ import annotations
 
@@ -82,6 +82,22 @@ async def add_meeting(request: web.Request) -> web.Response:
     return web.json_response(_instance_json(state, inst))
 
 
+async def update_meeting(request: web.Request) -> web.Response:
+    """Edits a meeting as its host would in Zoom. Body (all optional): topic, agenda, duration."""
+    state = request.app[STATE]
+    ref = request.match_info["meeting_id"]
+    m = state.data.meeting(int(ref)) if ref.isdigit() else None
+    if m is None:
+        return web.json_response({"code": 3001, "message": f"Meeting does not exist: {ref}."}, status=404)
+    body = await request.json() if request.can_read_body else {}
+    unknown = sorted(set(body) - {"topic", "agenda", "duration"})
+    if unknown:
+        return _bad(f"cannot change {', '.join(unknown)}; use topic, agenda or duration")
+    for name, value in body.items():
+        setattr(m, name, value)
+    return web.json_response({"id": m.id, "topic": m.topic, "agenda": m.agenda, "duration": m.duration})
+
+
 async def complete_recording(request: web.Request) -> web.Response:
     """Marks a processing recording completed (and adds its transcript unless {"transcript": false})."""
     state = request.app[STATE]
@@ -126,5 +142,6 @@ def add_admin_routes(app: web.Application) -> None:
     app.router.add_post("/_emulator/config", post_config)
     app.router.add_post("/_emulator/reset", reset)
     app.router.add_post("/_emulator/meetings", add_meeting)
+    app.router.add_post("/_emulator/meetings/{meeting_id}", update_meeting)
     app.router.add_post("/_emulator/recordings/{tail:.*}/complete", complete_recording)
     app.router.add_post("/_emulator/phone/recordings/{recordingId}/transcribe", finish_phone_transcript)

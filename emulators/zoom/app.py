@@ -124,6 +124,7 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
             return body
         return web.json_response(body, headers=headers, dumps=_dumps)
     except ZoomHTTPError as exc:
+        state.stats.errors[f"{template} {exc.status}/{exc.code}"] += 1
         return error_response(exc, headers)
 
 

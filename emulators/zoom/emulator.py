@@ -130,6 +130,10 @@ class ZoomEmulator:
             fields["start_time"] = start_time.isoformat() if isinstance(start_time, datetime) else start_time
         return self._admin("POST", "meetings", json=fields)
 
+    def update_meeting(self, meeting_id: int, **fields: Any) -> dict:
+        """POST /_emulator/meetings/{id}: edit a meeting (topic, agenda, duration) as its host would."""
+        return self._admin("POST", f"meetings/{meeting_id}", json=fields)
+
     def complete_recording(self, uuid: str, transcript: bool = True) -> dict:
         """POST /_emulator/recordings/{uuid}/complete: a processing recording finishes."""
         return self._admin(

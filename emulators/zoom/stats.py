@@ -11,6 +11,8 @@ class Stats:
         self.categories: Counter = Counter()
         self.status: Counter = Counter()
         self.throttled: Counter = Counter()
+        # "GET /v2/meetings/{meetingId} 404/3001" -> n: which routes answer which errors
+        self.errors: Counter = Counter()
         self.in_flight = 0
         self.peak_concurrency = 0
         self.token_requests = 0
@@ -29,6 +31,7 @@ class Stats:
             "categories": dict(self.categories),
             "status": dict(self.status),
             "throttled": dict(self.throttled),
+            "errors": dict(self.errors),
             "peak_concurrency": self.peak_concurrency,
             "token_requests": self.token_requests,
         }

@@ -17,6 +17,7 @@ from .client import ZoomClient
 from .config_values import (
     SettingError,
     parse_date,
+    parse_entity_refresh_hours,
     parse_flag,
     parse_lag_days,
     parse_rate_limit_overrides,
@@ -25,6 +26,7 @@ from .config_values import (
 )
 from .credentials import TZoomCredentials
 from .factory import make_client
+from .refresh import RunPlan
 from .rejects import REJECTED_ROWS_HINTS
 from .run_context import RunStats, ZoomRun
 from .sensitive import drop_sensitive
@@ -48,6 +50,8 @@ def zoom_source(
     instances: Any = None,
     download_tokens: Optional[Dict[str, str]] = None,
     keep_sensitive_fields: Any = False,
+    entity_refresh_hours: Any = None,
+    refresh_entities: Any = False,
     client: Optional[ZoomClient] = None,
     run_stats: Optional[RunStats] = None,
     account_id: Optional[str] = None,
@@ -75,6 +79,9 @@ def zoom_source(
             webhook), used for that recording's files instead of the API token.
         keep_sensitive_fields: store start links, passwords, passcodes and URL tokens as Zoom sends them
             (default: dropped and stripped; see sensitive.py).
+        entity_refresh_hours: hours between full re-reads of meetings, webinars and channels with their
+            children (default 24); runs in between read only what is new (refresh.py).
+        refresh_entities: re-read them in full in this run, whenever they were last read.
         client: a ready `ZoomClient` (tests, or sharing one across sources); built from the above if None.
         run_stats: a `RunStats` the run adds its skips (deleted or expired parents) and missing features to.
         account_id: Zoom's account id, stamped on every row of every table (account_column.py); default
@@ -92,6 +99,8 @@ def zoom_source(
     plan = parse_rate_limit_plan(rate_limit_plan)
     overrides = parse_rate_limit_overrides(rate_limit_overrides)
     keep_sensitive_fields = parse_flag(keep_sensitive_fields, "sources.zoom.keep_sensitive_fields")
+    refresh_hours = parse_entity_refresh_hours(entity_refresh_hours)
+    force_refresh = parse_flag(refresh_entities, "--refresh-entities")
     assert start is not None
     if start > now:
         raise SettingError(f"sources.zoom.start_date: {start_date!r} is in the future")
@@ -105,6 +114,10 @@ def zoom_source(
                 ".dlt/secrets.toml or as SOURCES__ZOOM__CREDENTIALS__* environment variables"
             )
         client = make_client(credentials, base_url, token_url, plan, overrides)
+    uuids = parse_uuid_list(instances)
+    run_plan = RunPlan(
+        now, refresh_hours, lag * 86400, force=force_refresh, stateless=end is not None or bool(uuids)
+    )
     run = ZoomRun(
         client,
         range_start=start,
@@ -112,9 +125,10 @@ def zoom_source(
         lag_seconds=lag * 86400,
         explicit_range=end is not None,
         max_windows=max_windows,
-        instance_uuids=parse_uuid_list(instances),
+        instance_uuids=uuids,
         download_tokens=download_tokens,
         stats=run_stats,
+        plan=run_plan,
     )
     account_id = account_id or account_id_of(client)
     if account_id:

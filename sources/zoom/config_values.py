@@ -58,6 +58,16 @@ def parse_lag_days(value: Any, setting: str = "sources.zoom.lag_days") -> float:
     return number
 
 
+def parse_entity_refresh_hours(value: Any, setting: str = "sources.zoom.entity_refresh_hours") -> float:
+    """Hours between full re-reads of the entity tables: a number, zero (every run) or more."""
+    if _blank(value):
+        return float(settings.DEFAULT_ENTITY_REFRESH_HOURS)
+    number = _number(value)
+    if number is None or number < 0:
+        raise SettingError(f"{setting}: {value!r} is not a number of hours of zero or more, e.g. 24")
+    return number
+
+
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 

@@ -33,6 +33,7 @@ from dlt.common.typing import TDataItem
 
 from .dates import parse_time
 from .errors import ZoomNotFound
+from .refresh import MEETINGS, WEBINARS
 from .registry import (
     MEETING_INSTANCE,
     RECORDING,
@@ -61,9 +62,18 @@ def plan_ranges(run: ZoomRun, selected: List[str]) -> Dict[str, Tuple[datetime, 
     """Each selected time-bound resource's [start, end) for this run: its cursor minus the lag, or start_date."""
     lag = timedelta(seconds=run.lag_seconds)
     starts: Dict[str, datetime] = {}
+    # a refresh re-lists every meeting's (webinar's) past instances: back to the previous refresh
+    widened = {
+        MEETING_INSTANCE: run.plan.widened_start(MEETINGS),
+        WEBINAR_INSTANCE: run.plan.widened_start(WEBINARS),
+    }
     for resource in selected:
         cursor = None if run.explicit_range else _cursor(resource)
-        starts[resource] = max(cursor - lag, run.range_start) if cursor else run.range_start
+        start = cursor - lag if cursor else None
+        for kind, since in widened.items():
+            if start and since and kind in table(resource).kinds:
+                start = min(start, since)
+        starts[resource] = max(start, run.range_start) if start else run.range_start
     if not starts:
         return {}
     end = run.range_end
@@ -299,10 +309,32 @@ def _meeting_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
                 _past_instances, run, host, "meeting_instance", "past_meeting_instances", meeting, start, end
             ),
         )
-        for meeting in run.user_meetings(host)
-        if meeting.get("type") != 1  # instant meetings have no past-instance listing
+        # instant meetings have no past-instance listing
+        for meeting in _to_list(
+            run,
+            MEETINGS,
+            "meeting_instances",
+            [m for m in run.user_meetings(host) if m.get("type") != 1],
+            end,
+        )
     ]
     return [], follow_ups
+
+
+def _to_list(
+    run: ZoomRun, family: str, reader: str, parents: List[Dict[str, Any]], end: datetime
+) -> List[Dict[str, Any]]:
+    """The parents whose past instances to list: all when `family` refreshes (or a backfill needs them),
+    else only new or changed ones (refresh.py); a new instance of a known meeting is found by the report
+    and recording listings, or at the next refresh."""
+    if run.plan.lists_all(family, end):
+        for parent in parents:
+            run.plan.changed(reader, parent)  # keep the fingerprints current
+        return parents
+    chosen = [p for p in parents if run.plan.changed(reader, p)]
+    for _ in range(len(parents) - len(chosen)):
+        run.plan.skip_listing("past_meeting_instances" if family == MEETINGS else "past_webinars")
+    return chosen
 
 
 # the instances listing of each kind of parent: (resource it counts under, id path parameter)
@@ -358,7 +390,7 @@ def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
     lane = _category("past_webinars")
     follow_ups: List[Tuple[Category, Callable[[], Any]]] = [
         (lane, partial(_past_instances, run, host, "webinar_instance", "past_webinars", webinar, start, end))
-        for webinar in run.user_webinars(host)
+        for webinar in _to_list(run, WEBINARS, "webinar_instances", run.user_webinars(host), end)
     ]
     return [], follow_ups
 

@@ -7,20 +7,25 @@ from typing import Any, Dict, Iterator, List
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
+from .refresh import MEETINGS
 from .rejects import screened
 from .rows import normalize_times, row_of
 from .run_context import ZoomRun
 
 
 def iter_meeting_refs(run: ZoomRun) -> Iterator[TDataItems]:
-    """Yields, per host, the meeting summaries of the scheduled and previous-meetings listings."""
+    """Yields, per host, the meeting summaries of the scheduled and previous-meetings listings: all of them
+    when the entity tables refresh, else only new or changed ones (refresh.py)."""
+    refresh = run.plan.begin(MEETINGS)
     for user_id in run.host_ids():
-        yield _user_meeting_refs(run, user_id)
+        yield _user_meeting_refs(run, user_id, refresh)
 
 
 @dlt.defer
-def _user_meeting_refs(run: ZoomRun, user_id: str) -> List[Dict[str, Any]]:
-    return [dict(m, host_id=m.get("host_id") or user_id) for m in run.user_meetings(user_id)]
+def _user_meeting_refs(run: ZoomRun, user_id: str, refresh: bool) -> List[Dict[str, Any]]:
+    listed = run.user_meetings(user_id)
+    wanted = [m for m in listed if run.plan.changed("meetings", m) or refresh]
+    return [dict(m, host_id=m.get("host_id") or user_id) for m in wanted]
 
 
 def iter_meeting_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:

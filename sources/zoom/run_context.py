@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set,
 
 from .client import BASE_URL_SETTING, ZoomClient
 from .errors import ZoomConfigError, ZoomFeatureUnavailable, ZoomNotFound, ZoomScopeError
+from .refresh import RunPlan
 from .registry import BY_NAME
 from .settings import ENDPOINTS
 
@@ -42,6 +43,31 @@ class RunStats:
         self._answered: Set[str] = set()
         self._said: Set[str] = set()
         self._rejected: Counter[str] = Counter()
+        self._plans: List[RunPlan] = []
+
+    def add_plan(self, plan: RunPlan) -> None:
+        with self._lock:
+            self._plans.append(plan)
+
+    @property
+    def avoided(self) -> Dict[str, int]:
+        """Requests not sent per category (refresh.py: known gone or empty, entity tables not due)."""
+        with self._lock:
+            plans = list(self._plans)
+        out: Counter[str] = Counter()
+        for plan in plans:
+            out.update(plan.avoided_by_category())
+        return dict(out)
+
+    @property
+    def entity_refresh(self) -> Dict[str, bool]:
+        """Entity families read this load: whether each was re-read in full (False: only new or changed)."""
+        with self._lock:
+            plans = list(self._plans)
+        out: Dict[str, bool] = {}
+        for plan in plans:
+            out.update(plan.refreshed_families())
+        return out
 
     def add_rejected(self, table: str, n: int) -> None:
         with self._lock:
@@ -145,6 +171,7 @@ class ZoomRun:
         stats: Optional[RunStats] = None,
         instance_uuids: Sequence[str] = (),
         download_tokens: Optional[Dict[str, str]] = None,
+        plan: Optional[RunPlan] = None,
     ) -> None:
         self.client = client
         # download tokens that came with instances (a recording.completed event's `download_token`), by uuid
@@ -160,6 +187,9 @@ class ZoomRun:
         self.skipped: Counter[str] = Counter()
         # shared with the caller, who reports skips after the run (and across the steps of one load)
         self.stats = stats if stats is not None else RunStats()
+        # what this run re-reads and what runs remember (refresh.py); stateless unless given
+        self.plan = plan or RunPlan(range_end, 0, lag_seconds, force=True, stateless=True)
+        self.stats.add_plan(self.plan)
         self._warned: Set[str] = set()
         self._rejects_warned: Set[str] = set()
         self._lock = threading.Lock()
@@ -266,12 +296,18 @@ class ZoomRun:
         missing parent is skipped and counted, a missing feature warned once."""
         if self.feature_disabled(resource):
             return None
+        endpoint = _endpoint(resource, endpoint)
+        if self.plan.known(resource, endpoint, _path(kwargs)):
+            return None
         try:
-            body = self.client.get(_endpoint(resource, endpoint), **kwargs)
+            self.plan.spend(resource, endpoint)
+            body = self.client.get(endpoint, **kwargs)
         except ZoomNotFound as exc:
             self.skip(resource, f"not found (code {exc.code})")
+            self.plan.remember(resource, _path(kwargs))
         except ZoomFeatureUnavailable as exc:
             self.lacks_feature(resource, exc, _path(kwargs))
+            self.plan.remember(resource, _path(kwargs))
         except ZoomScopeError as exc:
             self.warn_once(resource, str(exc))
         else:
@@ -287,7 +323,10 @@ class ZoomRun:
             return
         endpoint = _endpoint(resource, endpoint)
         facts = ENDPOINTS[endpoint]
+        if self.plan.known(resource, endpoint, _path(kwargs)):
+            return
         try:
+            self.plan.spend(resource, endpoint)
             if facts.page_size is None:
                 body = self.client.get(endpoint, **kwargs)
                 self.stats.add_answered(resource)
@@ -296,11 +335,15 @@ class ZoomRun:
                 for i, page in enumerate(self.client.paginate(endpoint, **kwargs)):
                     if i == 0:
                         self.stats.add_answered(resource)
+                    else:
+                        self.plan.spend(resource, endpoint)
                     yield page
         except ZoomNotFound as exc:
             self.skip(resource, f"not found (code {exc.code})")
+            self.plan.remember(resource, _path(kwargs))
         except ZoomFeatureUnavailable as exc:
             self.lacks_feature(resource, exc, _path(kwargs))
+            self.plan.remember(resource, _path(kwargs))
         except ZoomScopeError as exc:
             self.warn_once(resource, str(exc))
 
@@ -320,6 +363,7 @@ class ZoomRun:
             rows: List[Dict[str, Any]] = []
             for status in ("active", "inactive", "pending"):
                 for page in self.client.paginate("users", params={"status": status}):
+                    self.plan.spend("users", "users")
                     rows.extend(page)
             if not any(u.get("id") for u in rows):
                 raise ZoomConfigError(

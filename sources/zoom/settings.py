@@ -24,6 +24,9 @@ REPORT_HORIZON_MONTHS = 6
 REPORT_HORIZON_MARGIN_DAYS = 2
 # Late recordings, transcripts and participant durations keep changing for a while after a meeting ends.
 DEFAULT_LAG_DAYS = 2
+# Entity tables (meetings, webinars, channels and their children) are re-read in full this often; runs in
+# between read only what is new (refresh.py).
+DEFAULT_ENTITY_REFRESH_HOURS = 24
 
 
 class Category(str, Enum):

@@ -7,12 +7,16 @@ from typing import Iterator
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
+from .refresh import CHANNELS
 from .rejects import screened
 from .run_context import ZoomRun
 
 
 def iter_channels(run: ZoomRun) -> Iterator[TDataItems]:
-    """Yields a deferred channel listing per user; a channel shared by many users is kept once."""
+    """Yields a deferred channel listing per user; a channel shared by many users is kept once. Channels
+    and their members are read only when the entity tables refresh (refresh.py)."""
+    if not run.plan.begin(CHANNELS):
+        return
     for user_id in run.host_ids():
         if run.feature_disabled("channels"):
             return

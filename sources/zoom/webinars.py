@@ -11,6 +11,7 @@ from dlt.common.typing import TDataItem, TDataItems
 
 from .arrow_pages import participant_page
 from .instances import takes
+from .refresh import WEBINARS
 from .rejects import screened
 from .rows import normalize_times, row_of
 from .run_context import ZoomRun
@@ -20,16 +21,18 @@ PARTICIPANT_RESOURCES = ("webinar_participants", "report_webinar_participants")
 
 
 def iter_webinar_refs(run: ZoomRun) -> Iterator[TDataItems]:
-    """Yields, per host, a deferred listing of the host's webinars."""
+    """Yields, per host, a deferred listing of the host's webinars: all of them when the entity tables
+    refresh, else only new or changed ones (refresh.py)."""
+    refresh = run.plan.begin(WEBINARS)
     for user_id in run.host_ids():
         if run.feature_disabled("webinars"):
             return
-        yield _webinar_refs(run, user_id)
+        yield _webinar_refs(run, user_id, refresh)
 
 
 @dlt.defer
-def _webinar_refs(run: ZoomRun, user_id: str) -> List[Dict[str, Any]]:
-    return run.user_webinars(user_id)
+def _webinar_refs(run: ZoomRun, user_id: str, refresh: bool) -> List[Dict[str, Any]]:
+    return [w for w in run.user_webinars(user_id) if run.plan.changed("webinars", w) or refresh]
 
 
 def iter_webinar_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:

@@ -1,0 +1,262 @@
+"""What one run re-reads, and what runs remember, so an hourly run asks Zoom only about what is new.
+
+Entity tables (meetings, webinars, channels, each with its children) are re-read in full once every
+`sources.zoom.entity_refresh_hours` (default 24), or when the run is told to (`--refresh-entities`). A run
+in between:
+- lists each host's meetings and webinars (cheap listings) and reads the detail and children, and the past
+  instances, only of those that are new or whose listing record changed (a fingerprint per id);
+- reads no channels (members come with them);
+- does not ask again about a parent known to be gone (404) or without the feature (a user without a
+  webinar licence) until the next refresh;
+- and, like every run, never asks again for a child known to be empty for an ended instance (no poll
+  results, no Q&A, 404): an ended instance's polls and Q&A don't change.
+A refresh run widens the instance tables' range back to the previous refresh (minus the lag), so an
+instance only a per-meeting listing finds (one person, no recording: no report, no recording lists it) is
+read then.
+
+It all lives in the source's dlt state (`dlt.current.source_state()["run_plan"]`), so it is committed with
+the load's data, like the window cursors. It is not a `dlt.sources.incremental`: nothing here follows a
+cursor over the rows a resource yields; it is a set of ids and fingerprints read before any row exists,
+and written by many resources (and their worker threads). The dict is taken once per run on the main
+thread (`begin`, inside a resource) and mutated under a lock: dlt serializes it when extraction ends.
+
+A stateless run (an explicit date range, `--instances`) refreshes everything and keeps nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Dict, Mapping, Optional
+
+import dlt
+
+from .dates import parse_time
+from .registry import BY_NAME, INSTANCES, TABLES, Refresh
+from .settings import ENDPOINTS
+
+STATE_KEY = "run_plan"
+
+
+def _root(name: str) -> str:
+    entry = BY_NAME.get(name)
+    while entry is not None and entry.parent is not None:
+        entry = BY_NAME[entry.parent]
+    return entry.name if entry is not None else name
+
+
+# Families refreshed on the cadence: top-level resources whose children are entities (merged, not
+# time-bound): meeting_refs, webinar_refs, channels.
+ENTITY_FAMILIES = tuple(
+    t.name
+    for t in TABLES
+    if t.parent is None
+    and t.name != INSTANCES
+    and any(c.parent == t.name and c.refresh is Refresh.MERGE for c in TABLES)
+)
+# The family whose refresh re-lists every meeting's or webinar's past instances.
+MEETINGS, WEBINARS, CHANNELS = "meeting_refs", "webinar_refs", "channels"
+_UUID_PARAMS = ("meeting_uuid", "webinar_uuid")
+
+
+def family_of(resource: str) -> str:
+    """The top-level resource a table hangs from (its family): `meeting_polls` → `meeting_refs`."""
+    return _root(resource)
+
+
+def fingerprint(record: Mapping[str, Any]) -> str:
+    """A short hash of a listing record: a change in Zoom changes it."""
+    text = json.dumps(record, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+class RunPlan:
+    """One run's decisions (which families refresh) and the memory kept across runs (module docstring)."""
+
+    def __init__(
+        self, now: datetime, refresh_hours: float, lag_seconds: float, force: bool, stateless: bool
+    ) -> None:
+        self.now = now
+        self.refresh_hours = refresh_hours
+        self.lag_seconds = lag_seconds
+        self.force = force
+        self.stateless = stateless
+        self._lock = threading.Lock()
+        self._state: Optional[Dict[str, Any]] = None
+        self._cost_before: Dict[str, Dict[str, int]] = {}
+        self.previous: Dict[str, Optional[datetime]] = {}
+        self._begun: set[str] = set()
+        self._changed: Dict[tuple[str, Any], bool] = {}
+        self._lists_all: Dict[str, bool] = {}
+        self.spent: Counter[tuple[str, str]] = Counter()
+        self.avoided: Counter[str] = Counter()
+
+    # -- state ------------------------------------------------------------------------------------------
+    def _bind(self) -> Dict[str, Any]:
+        """The state dict; taken on the first call, which must be on the main thread inside a resource."""
+        with self._lock:
+            if self._state is None:
+                self._state = {} if self.stateless else dlt.current.source_state().setdefault(STATE_KEY, {})
+                for key in ("refreshed", "gone", "empty", "seen", "cost", "listed_to"):
+                    self._state.setdefault(key, {})
+                self._cost_before = {f: dict(c) for f, c in self._state["cost"].items()}
+                self.previous = {f: parse_time(t) for f, t in self._state["refreshed"].items()}
+                self._prune_empty()
+            return self._state
+
+    def _prune_empty(self) -> None:
+        # an instance leaves every range after lag + two refresh periods (refresh runs widen the range)
+        keep = timedelta(seconds=self.lag_seconds, hours=2 * self.refresh_hours) + timedelta(days=1)
+        empty = self._state["empty"] if self._state is not None else {}
+        for uuid in [u for u, v in empty.items() if (parse_time(v.get("at")) or self.now) < self.now - keep]:
+            del empty[uuid]
+
+    def refreshes(self, family: str) -> bool:
+        """Whether this run re-reads `family` in full: forced, never read, stateless, or due."""
+        self._bind()
+        return self._refreshed_now(family)
+
+    def begin(self, family: str) -> bool:
+        """Called by the family's top-level resource on the main thread: binds the state, and when the
+        family refreshes, stamps the time, forgets its gone parents and restarts its request count."""
+        state = self._bind()
+        refresh = self.refreshes(family)
+        with self._lock:
+            if family in self._begun:
+                return refresh
+            self._begun.add(family)
+            if refresh:
+                state["refreshed"][family] = self.now.isoformat()
+                state["gone"].pop(family, None)
+                state["cost"][family] = {}
+                if family == MEETINGS:  # instance listings of gone meetings are asked again too
+                    state["gone"].pop(INSTANCES, None)
+        return refresh
+
+    def widened_start(self, family: str) -> Optional[datetime]:
+        """For a refresh of `family`, where the previous refresh's range began (None: no widening)."""
+        last = self.previous.get(family)
+        if last is None or self.stateless or not self.refreshes(family):
+            return None
+        return last - timedelta(seconds=self.lag_seconds)
+
+    def lists_all(self, family: str, end: datetime) -> bool:
+        """Whether to list every meeting's (webinar's) past instances for a range ending at `end`: when the
+        family refreshes, or when the last full listing stopped more than a refresh period before `end`
+        (a backfill's later steps). Records the listing when it does."""
+        state = self._bind()
+        with self._lock:
+            if family in self._lists_all:  # decided once per run
+                return self._lists_all[family]
+            listed_to = parse_time(state["listed_to"].get(family))
+            full = (
+                self._refreshed_now(family)
+                or listed_to is None
+                or listed_to < end - timedelta(hours=self.refresh_hours)
+            )
+            if full and (listed_to is None or listed_to < end):
+                state["listed_to"][family] = end.isoformat()
+            self._lists_all[family] = full
+            return full
+
+    # -- new or changed parents -------------------------------------------------------------------------
+    def changed(self, reader: str, record: Mapping[str, Any]) -> bool:
+        """Whether a listing record is new or changed since `reader` last saw it (the first answer of a run
+        is kept). Each reader (the meetings resource, the instances feeder) keeps its own fingerprints, so
+        a run that loads only one of them leaves the other's changes for its next run."""
+        ident = record.get("id")
+        with self._lock:
+            if (reader, ident) in self._changed:
+                return self._changed[(reader, ident)]
+        state = self._bind()
+        digest = fingerprint(record)
+        with self._lock:
+            seen = state["seen"].setdefault(reader, {})
+            result = seen.get(str(ident)) != digest
+            seen[str(ident)] = digest
+            return self._changed.setdefault((reader, ident), result)
+
+    # -- gone parents and empty children ----------------------------------------------------------------
+    def known(self, resource: str, endpoint: str, path: Mapping[str, Any]) -> bool:
+        """Whether Zoom already said `resource` at `path` is gone or empty; counts the request avoided."""
+        state = self._bind()
+        key = _key(resource, path)
+        uuid = _uuid(path)
+        with self._lock:
+            if uuid is not None:
+                hit = resource in (state["empty"].get(uuid) or {}).get("tables", [])
+            else:
+                hit = key in state["gone"].get(family_of(resource), {})
+            if hit:
+                self.avoided[ENDPOINTS[endpoint].category.value] += 1
+        return hit
+
+    def remember(self, resource: str, path: Mapping[str, Any]) -> None:
+        """Zoom said `resource` at `path` is gone (404) or lacks the feature, or an ended instance's child
+        is empty: don't ask again (an instance's child: ever; a parent: until its family refreshes)."""
+        state = self._bind()
+        uuid = _uuid(path)
+        with self._lock:
+            if uuid is not None:
+                entry = state["empty"].setdefault(uuid, {"at": self.now.isoformat(), "tables": []})
+                if resource not in entry["tables"]:
+                    entry["tables"].append(resource)
+            else:
+                state["gone"].setdefault(family_of(resource), {})[_key(resource, path)] = 1
+
+    def skip_listing(self, endpoint: str) -> None:
+        """Counts a listing not sent (a known meeting's past instances between refreshes)."""
+        with self._lock:
+            self.avoided[ENDPOINTS[endpoint].category.value] += 1
+
+    # -- request counts ---------------------------------------------------------------------------------
+    def spend(self, resource: str, endpoint: str, n: int = 1) -> None:
+        """Counts requests sent for `resource`; a refreshing family keeps its cost for later runs."""
+        family, category = family_of(resource), ENDPOINTS[endpoint].category.value
+        with self._lock:
+            self.spent[(family, category)] += n
+            state = self._state
+            if state is not None and family in ENTITY_FAMILIES and family in self._begun:
+                cost = state["cost"].get(family)
+                if cost is not None and self._refreshed_now(family):
+                    cost[category] = cost.get(category, 0) + n
+
+    def avoided_by_category(self) -> Dict[str, int]:
+        """Requests not sent: the known-gone, known-empty and skipped listings, plus, for each entity family
+        this run did not refresh, what its last refresh cost minus what this run spent on it."""
+        with self._lock:
+            out = Counter(self.avoided)
+            for family in self._begun:
+                if family not in ENTITY_FAMILIES or self._refreshed_now(family):
+                    continue
+                for category, n in self._cost_before.get(family, {}).items():
+                    out[category] += max(0, n - self.spent[(family, category)])
+        return {c: n for c, n in out.items() if n}
+
+    def _refreshed_now(self, family: str) -> bool:
+        last = self.previous.get(family)
+        return (
+            self.stateless
+            or self.force
+            or last is None
+            or self.now - last >= timedelta(hours=self.refresh_hours)
+        )
+
+    def refreshed_families(self) -> Dict[str, bool]:
+        """Entity families this run began: whether each was refreshed."""
+        with self._lock:
+            return {f: self._refreshed_now(f) for f in sorted(self._begun) if f in ENTITY_FAMILIES}
+
+
+def _uuid(path: Mapping[str, Any]) -> Optional[str]:
+    for name in _UUID_PARAMS:
+        if path.get(name):
+            return str(path[name])
+    return None
+
+
+def _key(resource: str, path: Mapping[str, Any]) -> str:
+    return resource + "|" + "&".join(f"{k}={path[k]}" for k in sorted(path))
