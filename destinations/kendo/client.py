@@ -12,15 +12,15 @@ or exception text carries it).
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from sources.zoom.retry import backoff, parse_retry_after
 
 from .errors import KendoAuthError, KendoConfigError, KendoEndpointError
 from .payload import TPayload, redact_text
@@ -180,17 +180,8 @@ def _sent_before_failing(exc: requests.RequestException) -> bool:
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
-    """Parses Retry-After (seconds, or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+    """Seconds a Retry-After header asks for (the connector's one parser: sources/zoom/retry.py)."""
+    return parse_retry_after(value)[0]
 
 
 MAX_MESSAGE_LENGTH = 1000
@@ -256,8 +247,7 @@ class KendoClient:
         self._session.close()
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self.backoff_seconds * (2 ** (attempt - 1)), MAX_BACKOFF_SECONDS)
-        return float(base * random.uniform(0.5, 1.5))
+        return backoff(attempt, self.backoff_seconds, MAX_BACKOFF_SECONDS)  # the connector's one rule
 
     def _trip_if_down(self, problem: str) -> None:
         """Kendo down for everyone (more failures in a row than one call's tries plus the senders):

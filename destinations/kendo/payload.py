@@ -21,9 +21,11 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sources.zoom.dates import parse_instant, to_utc
 
 from .settings import PHONE_SOURCE
 
@@ -34,15 +36,12 @@ def format_call_date(value: Any) -> str | None:
     """Formats a timestamp (datetime, or an ISO string) as Kendo's `YYYY-MM-DDTHH:MM:SSZ` in UTC."""
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    elif isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if not isinstance(value, datetime):
+    if not isinstance(value, (str, date)):
         raise TypeError(f"call_date must be a timestamp, got {type(value).__name__}")
-    if value.tzinfo is None:  # the warehouse stores UTC; a naive value is UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = parse_instant(value)  # the connector's one date parser; a naive value is UTC (the warehouse's)
+    if moment is None:
+        raise ValueError(f"call_date: not a timestamp: {value!r}")
+    return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _duration(value: Any) -> int | float | None:

@@ -12,11 +12,13 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
+
+from sources.zoom.dates import parse_instant
 
 from .audio_urls import AudioUrlProvider
 from .decide import decide
@@ -190,11 +192,10 @@ def push_calls(
 
 
 def _as_utc(value: TDateLike) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    moment = parse_instant(value)  # the connector's one date parser (sources/zoom/dates.py)
+    if moment is None:
+        raise ValueError(f"not a date: {value!r}; use YYYY-MM-DD")
+    return moment
 
 
 def _calls_columns(warehouse_pipeline: dlt.Pipeline) -> set[str]:

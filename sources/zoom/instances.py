@@ -101,6 +101,7 @@ EXPLICIT = "explicit"  # found in the run's `--instances` list
 def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     """Yields one instance reference per instance and listing (see `InstanceRef`)."""
     selected = [r for r in time_bound() if r in dlt.current.source().selected_resources]
+    run.plan.bind()
     if run.instance_uuids:
         yield from _explicit_instances(run, selected)
         return

@@ -95,6 +95,11 @@ class RunPlan:
         self.avoided: Counter[str] = Counter()
 
     # -- state ------------------------------------------------------------------------------------------
+    def bind(self) -> None:
+        """Takes the state; each top-level resource calls it first, on the main thread (dlt's state is not
+        reachable from worker threads), before any worker needs it."""
+        self._bind()
+
     def _bind(self) -> Dict[str, Any]:
         """The state dict; taken on the first call, which must be on the main thread inside a resource."""
         with self._lock:
@@ -138,6 +143,7 @@ class RunPlan:
 
     def widened_start(self, family: str) -> Optional[datetime]:
         """For a refresh of `family`, where the previous refresh's range began (None: no widening)."""
+        self._bind()
         last = self.previous.get(family)
         if last is None or self.stateless or not self.refreshes(family):
             return None
