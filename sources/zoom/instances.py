@@ -33,7 +33,7 @@ from dlt.common.typing import TDataItem
 
 from .dates import parse_time
 from .errors import ZoomNotFound
-from .refresh import MEETINGS, WEBINARS
+from .refresh import INSTANCE_READERS, MEETINGS, WEBINARS
 from .registry import (
     MEETING_INSTANCE,
     RECORDING,
@@ -312,22 +312,17 @@ def _meeting_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
         )
         # instant meetings have no past-instance listing
         for meeting in _to_list(
-            run,
-            MEETINGS,
-            "meeting_instances",
-            [m for m in run.user_meetings(host) if m.get("type") != 1],
-            end,
+            run, MEETINGS, [m for m in run.user_meetings(host) if m.get("type") != 1], end
         )
     ]
     return [], follow_ups
 
 
-def _to_list(
-    run: ZoomRun, family: str, reader: str, parents: List[Dict[str, Any]], end: datetime
-) -> List[Dict[str, Any]]:
+def _to_list(run: ZoomRun, family: str, parents: List[Dict[str, Any]], end: datetime) -> List[Dict[str, Any]]:
     """The parents whose past instances to list: all when `family` refreshes (or a backfill needs them),
     else only new or changed ones (refresh.py); a new instance of a known meeting is found by the report
     and recording listings, or at the next refresh."""
+    reader = INSTANCE_READERS[family]
     if run.plan.lists_all(family, end):
         for parent in parents:
             run.plan.changed(reader, parent)  # keep the fingerprints current
@@ -391,7 +386,7 @@ def _webinar_instances(run: ZoomRun, host: str, start: datetime, end: datetime) 
     lane = _category("past_webinars")
     follow_ups: List[Tuple[Category, Callable[[], Any]]] = [
         (lane, partial(_past_instances, run, host, "webinar_instance", "past_webinars", webinar, start, end))
-        for webinar in _to_list(run, WEBINARS, "webinar_instances", run.user_webinars(host), end)
+        for webinar in _to_list(run, WEBINARS, run.user_webinars(host), end)
     ]
     return [], follow_ups
 

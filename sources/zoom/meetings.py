@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
-from .refresh import MEETINGS
+from .refresh import MEETINGS, READERS
 from .rejects import screened
 from .rows import normalize_times, row_of
 from .run_context import ZoomRun
@@ -24,7 +24,7 @@ def iter_meeting_refs(run: ZoomRun) -> Iterator[TDataItems]:
 @dlt.defer
 def _user_meeting_refs(run: ZoomRun, user_id: str, refresh: bool) -> List[Dict[str, Any]]:
     listed = run.user_meetings(user_id)
-    wanted = [m for m in listed if run.plan.changed("meetings", m) or refresh]
+    wanted = [m for m in listed if run.plan.changed(READERS[MEETINGS], m) or refresh]
     return [dict(m, host_id=m.get("host_id") or user_id) for m in wanted]
 
 

@@ -60,6 +60,9 @@ ENTITY_FAMILIES = tuple(
 # The family whose refresh re-lists every meeting's or webinar's past instances.
 MEETINGS, WEBINARS, CHANNELS = "meeting_refs", "webinar_refs", "channels"
 _UUID_PARAMS = ("meeting_uuid", "webinar_uuid")
+# who reads each family's listing records (`RunPlan.changed`): the family's own resource, the instances feeder
+READERS = {MEETINGS: "meetings", WEBINARS: "webinars"}
+INSTANCE_READERS = {MEETINGS: "meeting_instances", WEBINARS: "webinar_instances"}
 
 
 def family_of(resource: str) -> str:
@@ -137,6 +140,8 @@ class RunPlan:
                 state["refreshed"][family] = self.now.isoformat()
                 state["gone"].pop(family, None)
                 state["cost"][family] = {}
+                # fingerprints start afresh, so ids Zoom no longer lists don't stay in the state
+                state["seen"].pop(READERS.get(family, family), None)
                 if family == MEETINGS:  # instance listings of gone meetings are asked again too
                     state["gone"].pop(INSTANCES, None)
         return refresh
@@ -165,6 +170,8 @@ class RunPlan:
             )
             if full and (listed_to is None or listed_to < end):
                 state["listed_to"][family] = end.isoformat()
+            if full and self._refreshed_now(family):
+                state["seen"].pop(INSTANCE_READERS.get(family, family), None)
             self._lists_all[family] = full
             return full
 

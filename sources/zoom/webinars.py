@@ -11,7 +11,7 @@ from dlt.common.typing import TDataItem, TDataItems
 
 from .arrow_pages import participant_page
 from .instances import takes
-from .refresh import WEBINARS
+from .refresh import READERS, WEBINARS
 from .rejects import screened
 from .rows import normalize_times, row_of
 from .run_context import ZoomRun
@@ -32,7 +32,7 @@ def iter_webinar_refs(run: ZoomRun) -> Iterator[TDataItems]:
 
 @dlt.defer
 def _webinar_refs(run: ZoomRun, user_id: str, refresh: bool) -> List[Dict[str, Any]]:
-    return [w for w in run.user_webinars(user_id) if run.plan.changed("webinars", w) or refresh]
+    return [w for w in run.user_webinars(user_id) if run.plan.changed(READERS[WEBINARS], w) or refresh]
 
 
 def iter_webinar_details(run: ZoomRun, refs: TDataItems) -> Iterator[TDataItem]:
