@@ -80,8 +80,15 @@ class RunPlan:
     """One run's decisions (which families refresh) and the memory kept across runs (module docstring)."""
 
     def __init__(
-        self, now: datetime, refresh_hours: float, lag_seconds: float, force: bool, stateless: bool
+        self,
+        now: datetime,
+        refresh_hours: float,
+        lag_seconds: float,
+        force: bool,
+        stateless: bool,
+        state: Optional[Dict[str, Any]] = None,
     ) -> None:
+        """`state`: a dict to keep the memory in instead of the source's dlt state (taken in `bind`)."""
         self.now = now
         self.refresh_hours = refresh_hours
         self.lag_seconds = lag_seconds
@@ -89,6 +96,7 @@ class RunPlan:
         self.stateless = stateless
         self._lock = threading.Lock()
         self._state: Optional[Dict[str, Any]] = None
+        self._given = state
         self._cost_before: Dict[str, Dict[str, int]] = {}
         self.previous: Dict[str, Optional[datetime]] = {}
         self._begun: set[str] = set()
@@ -107,7 +115,12 @@ class RunPlan:
         """The state dict; taken on the first call, which must be on the main thread inside a resource."""
         with self._lock:
             if self._state is None:
-                self._state = {} if self.stateless else dlt.current.source_state().setdefault(STATE_KEY, {})
+                if self.stateless:
+                    self._state = {}
+                elif self._given is not None:
+                    self._state = self._given
+                else:
+                    self._state = dlt.current.source_state().setdefault(STATE_KEY, {})
                 for key in ("refreshed", "gone", "empty", "seen", "cost", "listed_to"):
                     self._state.setdefault(key, {})
                 self._cost_before = {f: dict(c) for f, c in self._state["cost"].items()}
