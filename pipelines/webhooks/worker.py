@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Set
 import dlt
 
 from sources.zoom import registry
+from sources.zoom.retry import backoff
 
 from ..deletion_marks import apply_marks
 from ..interrupt import Interrupted
@@ -220,7 +221,8 @@ class Worker(threading.Thread):
         error = _reason(exc)
         attempts = max(r.attempts for r in rows) + 1
         if attempts < self.max_attempts:
-            delay = self.retry_base_seconds * 2 ** (attempts - 1)
+            # the connector's one back-off rule (doubling, jittered): batches that failed together spread out
+            delay = backoff(attempts, self.retry_base_seconds, self.retry_base_seconds * 2**self.max_attempts)
             logger.warning("webhooks: batch of %d failed (%s); retrying in %.1f s", len(rows), error, delay)
             self.queue.retry_later([r.seq for r in rows], delay, error)
             self.metrics.add("retried")
