@@ -57,6 +57,7 @@ def test_gone_parents_are_forgotten_at_the_refresh_and_empty_children_are_not() 
     assert not idle.known("past_meeting_qa", "past_meeting_qa", {"meeting_uuid": "u1"})
     assert idle.avoided_by_category() == {"Light": 1, "Medium": 1}
     refresh = plan(state, 25)
+    assert not refresh.known("meetings", "meeting", {"meeting_id": 7})  # before its resource began, too
     refresh.begin(MEETINGS)
     assert not refresh.known("meetings", "meeting", {"meeting_id": 7})
     assert refresh.known("meeting_poll_results", "meeting_poll_results", {"meeting_uuid": "u1"})

@@ -215,7 +215,11 @@ class RunPlan:
             if uuid is not None:
                 hit = resource in (state["empty"].get(uuid) or {}).get("tables", [])
             else:
-                hit = key in state["gone"].get(family_of(resource), {})
+                # a refreshing family asks its gone parents again, even before its own resource began (the
+                # instances feeder lists hosts' meetings and webinars too); instance listings go with meetings
+                family = family_of(resource)
+                refreshing = self._refreshed_now(MEETINGS if family == INSTANCES else family)
+                hit = not refreshing and key in state["gone"].get(family, {})
             if hit:
                 self.avoided[ENDPOINTS[endpoint].category.value] += 1
         return hit
