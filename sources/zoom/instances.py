@@ -51,7 +51,11 @@ from .windows import after_windows, iter_windows, report_horizon
 
 logger = logging.getLogger("sources.zoom")
 
-LISTING_THREADS = 8
+# Listings wait in the rate limiter behind the children already queued (seconds of backlog at full pace),
+# so few threads make discovery trail: with 8, a 25-user Pro account found its webinar instances at 44 s
+# and their Heavy children ran 1.5 s past the last Medium request; with 32 they didn't (bench_source.py:
+# wall ÷ bound 1.14 → 1.12 at 25 users, 1.34 → 1.28 at 6). Threads start only as listings need them.
+LISTING_THREADS = 32
 
 
 def _cursor(resource: str) -> Optional[datetime]:
