@@ -50,11 +50,13 @@ def test_gone_parents_are_forgotten_at_the_refresh_and_empty_children_are_not() 
     run.begin(MEETINGS)
     run.remember("meetings", {"meeting_id": 7})
     run.remember("meeting_poll_results", {"meeting_uuid": "u1"})
+    run.remember("meeting_participants", {"meeting_uuid": "u1"})  # may come later: not remembered
     idle = plan(state, 1)
     idle.begin(MEETINGS)
     assert idle.known("meetings", "meeting", {"meeting_id": 7})
     assert idle.known("meeting_poll_results", "meeting_poll_results", {"meeting_uuid": "u1"})
     assert not idle.known("past_meeting_qa", "past_meeting_qa", {"meeting_uuid": "u1"})
+    assert not idle.known("meeting_participants", "meeting_participants", {"meeting_uuid": "u1"})
     assert idle.avoided_by_category() == {"Light": 1, "Medium": 1}
     refresh = plan(state, 25)
     assert not refresh.known("meetings", "meeting", {"meeting_id": 7})  # before its resource began, too

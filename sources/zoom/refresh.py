@@ -226,9 +226,13 @@ class RunPlan:
 
     def remember(self, resource: str, path: Mapping[str, Any]) -> None:
         """Zoom said `resource` at `path` is gone (404) or lacks the feature, or an ended instance's child
-        is empty: don't ask again (an instance's child: ever; a parent: until its family refreshes)."""
+        is empty: don't ask again (an instance's child whose answer is final, `final_when_ended` in
+        registry.py: ever; a parent: until its family refreshes)."""
         state = self._bind()
         uuid = _uuid(path)
+        entry_of = BY_NAME.get(resource)
+        if uuid is not None and not (entry_of and entry_of.final_when_ended):
+            return  # e.g. participants: Zoom may have them later (the lag's reason)
         with self._lock:
             if uuid is not None:
                 entry = state["empty"].setdefault(uuid, {"at": self.now.isoformat(), "tables": []})

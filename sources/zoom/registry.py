@@ -83,6 +83,7 @@ class Table:
         columns: a SIDE table's column hints (a resource's come from column_types.COLUMN_TYPES).
         marked_by: (RECORDING_DELETED or MEETING_DELETED, the column holding the instance UUID or the
             meeting id): the deletion that marks its rows in DELETED_COLUMN (declared as a column hint).
+        final_when_ended: a per-instance table whose empty answer for an ended instance is final.
     """
 
     name: str
@@ -100,6 +101,9 @@ class Table:
     origin: Optional[str] = None
     columns: Optional[TTableSchemaColumns] = None
     marked_by: Optional[Tuple[str, str]] = None
+    # for a per-instance table: an ended instance's answer is final (no polls stay no polls), so an empty
+    # answer or a 404 is remembered and not asked again (refresh.py); participants, by contrast, arrive late
+    final_when_ended: bool = False
 
     @property
     def key_fields(self) -> Tuple[str, ...]:
@@ -279,6 +283,7 @@ TABLES: List[Table] = [
         ("meeting_uuid", "name", "email", "polling_id", "question", "date_time", "occurrence"),
         MEETING_KINDS,
         endpoint="meeting_poll_results",
+        final_when_ended=True,
     ),
     _per_instance(
         "past_meeting_qa",
@@ -287,6 +292,7 @@ TABLES: List[Table] = [
         ("meeting_uuid", "name", "email", "question", "occurrence"),
         MEETING_KINDS,
         endpoint="past_meeting_qa",
+        final_when_ended=True,
     ),
     # Cloud recordings: one row per recorded instance; files, parsed files and calls from the same data.
     _per_instance(
