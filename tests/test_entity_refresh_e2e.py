@@ -115,10 +115,13 @@ def test_changed_meeting_is_read_next_run_and_all_at_the_refresh(emu: ZoomEmulat
     vanished = set(truth["vanished_meetings"])
     meeting = next(m for m in truth["tables"]["meetings"] if m["id"] not in vanished)
     emu.update_meeting(meeting["id"], agenda="Moved to Thursday")
+    gone = sorted(vanished)[0]
+    emu.update_meeting(gone, agenda="Still listed, detail 404")  # known gone: its change is not asked about
     before = emu.stats()
     load(pipeline, emu, _start())
     # the host's meeting listing shows the change: that meeting alone is read again between refreshes
     assert _details(before, emu.stats()) == 1
+    assert _errors(before, emu.stats(), "404") == 0
     assert _value(pipeline, "agenda", meeting["id"]) == "Moved to Thursday"
 
     # a due refresh re-reads every listed meeting, the gone ones included (once each)
