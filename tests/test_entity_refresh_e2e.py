@@ -3,6 +3,7 @@ gone parent is not asked again, and the tables still equal the emulator's truth.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -138,7 +139,8 @@ def test_refresh_entities_flag_rereads_a_changed_meeting(emu: ZoomEmulator, tmp_
     """Over the console script: --refresh-entities re-reads the entity tables before they are due and says
     so (a renamed meeting loads); the next run reads only what is new and prints what it avoided."""
     emu.reset()
-    env = cli_env(emu, tmp_path)
+    # the emulator has no limits here: pace loosely (pacing is tested on its own)
+    env = cli_env(emu, tmp_path, SOURCES__ZOOM__RATE_LIMIT_OVERRIDES=json.dumps(zoom_helpers.FAST_LIMITS))
     db = str(tmp_path / "zoom_pipeline.duckdb")
     script = os.path.join(os.path.dirname(sys.executable), "zoom-pipeline")
     cmd = [script, "run", "--duckdb-path", db, "--start-date", _start()]
