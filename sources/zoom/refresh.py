@@ -55,6 +55,7 @@ ENTITY_FAMILIES = tuple(
     for t in TABLES
     if t.parent is None
     and t.name != INSTANCES
+    and t.refresh is Refresh.MERGE
     and any(c.parent == t.name and c.refresh is Refresh.MERGE for c in TABLES)
 )
 # The family whose refresh re-lists every meeting's or webinar's past instances.
@@ -238,7 +239,7 @@ class RunPlan:
                 entry = state["empty"].setdefault(uuid, {"at": self.now.isoformat(), "tables": []})
                 if resource not in entry["tables"]:
                     entry["tables"].append(resource)
-            else:
+            elif family_of(resource) in ENTITY_FAMILIES + (INSTANCES,):  # families whose refresh forgets them
                 state["gone"].setdefault(family_of(resource), {})[_key(resource, path)] = 1
 
     def skip_listing(self, endpoint: str) -> None:
