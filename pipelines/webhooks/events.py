@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Dict, List, Optional
 
+from sources.zoom.dates import parse_time, to_utc
 from sources.zoom.sensitive import drop_sensitive
 
 RECORDING_RECOVERED = "recording.recovered"  # out of the trash: loaded again (it has a download_token)
@@ -147,11 +148,9 @@ def phone_days(e: Event) -> List[date]:
     days = []
     for rec in e.obj.get("recordings") or []:
         stamp = rec.get("date_time") if isinstance(rec, dict) else None
-        if isinstance(stamp, str):
-            try:
-                days.append(datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).date())
-            except ValueError:
-                continue
+        moment = parse_time(stamp) if isinstance(stamp, str) else None  # the connector's one date parser
+        if moment is not None:
+            days.append(to_utc(moment).date())
     when = event_time(e)
     return days or ([when.date()] if when else [datetime.now(UTC).date()])
 
