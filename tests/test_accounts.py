@@ -157,7 +157,6 @@ def _tables_without_account_id(path: str, account_id: str) -> list:
         tables = db.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zoom_acme'"
             " AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\'"
-            " AND table_name <> 'kendo_sync'"
         ).fetchall()
         assert len(tables) > 20
         for (table,) in tables:

@@ -12,6 +12,7 @@
 | sent_at              | timestamptz | when Kendo's 201 was recorded                                  |
 | payload_hash         | text        | hash of the body posted last (payload.payload_hash)            |
 | audio_url_expires_at | timestamptz | when the audio URL given to Kendo expires (null: unknown/never) |
+| account_id           | text        | the Zoom account the call belongs to (= calls.account_id)     |
 
 Claims, not overwrites: a call is claimed by a conditional update (`status` and `attempts` as they were
 read: compare-and-set) that sets `sending`; only the process whose claim changed the row posts. After the
@@ -48,8 +49,11 @@ _DDL = """CREATE TABLE IF NOT EXISTS {table} (
     last_attempt_at TIMESTAMP WITH TIME ZONE,
     sent_at TIMESTAMP WITH TIME ZONE,
     payload_hash VARCHAR,
-    audio_url_expires_at TIMESTAMP WITH TIME ZONE
+    audio_url_expires_at TIMESTAMP WITH TIME ZONE,
+    account_id VARCHAR
 )"""
+# ledgers made before `account_id` existed gain it on first use (DuckDB and Postgres both know IF NOT EXISTS)
+_ADD_ACCOUNT_ID = "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS account_id VARCHAR"
 
 LEDGER_COLUMNS = (
     "zoom_meeting_uuid",
@@ -62,6 +66,7 @@ LEDGER_COLUMNS = (
     "sent_at",
     "payload_hash",
     "audio_url_expires_at",
+    "account_id",
 )
 
 
@@ -105,6 +110,7 @@ class Ledger:
                 if not self._client.has_dataset():
                     self._client.create_dataset()
                 self._client.execute_sql(_DDL.format(table=self.table))
+                self._client.execute_sql(_ADD_ACCOUNT_ID.format(table=self.table))
         except Exception:
             # two pushes creating it at once: Postgres can fail one `IF NOT EXISTS` on its catalog
             if not self.exists():
@@ -130,23 +136,27 @@ class Ledger:
         r = rows[0]
         return LedgerEntry(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5])
 
-    def claim(self, zoom_meeting_uuid: str, seen: LedgerEntry | None, payload_hash: str) -> bool:
+    def claim(
+        self, zoom_meeting_uuid: str, seen: LedgerEntry | None, payload_hash: str, account_id: str | None = None
+    ) -> bool:
         """Sets `sending` if the row is still as `seen` (None: no row yet). True if this caller won the claim."""
         if seen is None:
             rows = self._sql(
                 f"INSERT INTO {self.table} (zoom_meeting_uuid, status, attempts, first_attempt_at,"
-                " last_attempt_at, payload_hash) VALUES (%s, 'sending', 1, now(), now(), %s)"
+                " last_attempt_at, payload_hash, account_id) VALUES (%s, 'sending', 1, now(), now(), %s, %s)"
                 " ON CONFLICT (zoom_meeting_uuid) DO NOTHING RETURNING zoom_meeting_uuid",
                 zoom_meeting_uuid,
                 payload_hash,
+                account_id,
             )
         else:
             rows = self._sql(
                 f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1,"
                 " first_attempt_at = coalesce(first_attempt_at, now()), last_attempt_at = now(),"
-                " payload_hash = %s, error = NULL"
+                " payload_hash = %s, error = NULL, account_id = coalesce(account_id, %s)"
                 " WHERE zoom_meeting_uuid = %s AND status = %s AND attempts = %s RETURNING zoom_meeting_uuid",
                 payload_hash,
+                account_id,
                 zoom_meeting_uuid,
                 seen.status,
                 seen.attempts,

@@ -293,7 +293,7 @@ def _run_push_pipeline(
     if not rows and not push_pipeline.has_pending_data:
         return
     # optional text columns may be null in every row of a push: hint them, so dlt neither warns nor drops them
-    optional = ("rep_name", "rep_email", "audio_url", "audio_file_id", "transcript")
+    optional = ("rep_name", "rep_email", "audio_url", "audio_file_id", "transcript", "account_id")
     columns: Any = {c: {"data_type": "text", "nullable": True} for c in optional}
     calls = (
         dlt.resource(rows, name=CALLS_TABLE, write_disposition="append", columns=columns) if rows else None

@@ -136,7 +136,7 @@ class KendoPush:
         if not decision.post:
             self.summary.add(decision.bucket, meeting_uuid)
             return
-        if not ledger.claim(meeting_uuid, entry, content_hash):
+        if not ledger.claim(meeting_uuid, entry, content_hash, row.get("account_id")):
             self.summary.add("claimed_elsewhere", meeting_uuid)  # another push took it first
             return
         try:

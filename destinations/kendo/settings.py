@@ -42,6 +42,7 @@ CALL_COLUMNS = (
     "source",
     "zoom_call_history_id",
     "zoom_recording_id",
+    "account_id",  # written to the ledger beside the call; not part of the body
 )
 
 # which calls are pushed: `destination.kendo.sources`, any of CALL_SOURCES (default: all)
