@@ -5,6 +5,7 @@ deletion marks, a scheduled run in the middle of the stream, and the Kendo push 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -48,6 +49,21 @@ def signed_post(url: str, body: dict, secret: str = SECRET) -> requests.Response
     return requests.post(url, data=raw, headers={**headers, "Content-Type": "application/json"}, timeout=10)
 
 
+def raw_post(port: int, headers: bytes) -> int:
+    """One POST with raw header bytes (requests refuses non-Latin-1 values); the answer's status."""
+    body = b'{"event": "meeting.deleted"}'
+    request = (
+        b"POST /zoom/webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + headers
+        + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        + body
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        status_line = s.makefile("rb").readline()
+    return int(status_line.split()[1])
+
+
 def test_missing_secret_is_one_line_naming_the_setting(emu: ZoomEmulator, tmp_path: Path) -> None:
     r = Receiver(emu, tmp_path)
     env = {k: v for k, v in r.env.items() if k != "SOURCES__ZOOM__WEBHOOK_SECRET_TOKEN"}
@@ -72,6 +88,9 @@ def test_forgeries_are_refused_validation_answered_and_a_replay_takes_effect_onc
             == 401
         )
         assert signed_post(hook_url(r), {"event": "x", "pad": "y" * 30000}).status_code == 413
+        # headers that are not UTF-8 (a scanner's garbage): refused like any forgery, no 500 and no trace
+        assert raw_post(r.port, b"x-zm-signature: v0=\xff\xfe\r\nx-zm-request-timestamp: 1\r\n") == 401
+        assert raw_post(r.port, b"x-zm-signature: v0=ab\r\nx-zm-request-timestamp: \xc3\x28\r\n") == 401
         m = r.metrics()
         assert queue_rows(tmp_path) == []  # nothing stored
         # the same delivery three times (Zoom's duplicate, then a replay of the captured request): once
@@ -90,7 +109,8 @@ def test_forgeries_are_refused_validation_answered_and_a_replay_takes_effect_onc
         assert [signed_post(hook_url(r), joined).status_code for _ in range(3)] == [200, 200, 200]
         wait_for(lambda: r.metrics().get("processed_total") == 1, 60, r.output)
         after = r.metrics()
-    assert m['rejected_total{reason="bad_signature"}'] == 2
+    assert m['rejected_total{reason="bad_signature"}'] == 4
+    assert "Traceback" not in r.output()
     assert m['rejected_total{reason="missing_signature"}'] == 1
     assert m['rejected_total{reason="stale_timestamp"}'] == 1
     assert m['rejected_total{reason="too_large"}'] == 1

@@ -20,8 +20,13 @@ STALE_TIMESTAMP = "stale_timestamp"
 BAD_BODY = "bad_body"
 
 
+def _bytes(header: str) -> bytes:
+    # aiohttp hands non-UTF-8 header bytes over as surrogates: back to the bytes sent, never an error
+    return header.encode("utf-8", "surrogateescape")
+
+
 def expected_signature(secret: str, timestamp: str, raw: bytes) -> str:
-    message = b"v0:" + timestamp.encode() + b":" + raw
+    message = b"v0:" + _bytes(timestamp) + b":" + raw
     return "v0=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -36,7 +41,7 @@ def rejection(
     if not timestamp:
         return MISSING_TIMESTAMP
     # the signature first: an unsigned caller learns nothing about our clock
-    if not hmac.compare_digest(signature.encode(), expected_signature(secret, timestamp, raw).encode()):
+    if not hmac.compare_digest(_bytes(signature), expected_signature(secret, timestamp, raw).encode()):
         return BAD_SIGNATURE
     try:
         sent = int(timestamp)
