@@ -48,6 +48,12 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (1 to 65535)")
+    return int(value)
+
+
 def _date(value: str) -> str:
     from sources.zoom.config_values import SettingError, parse_date
 
@@ -207,7 +213,7 @@ def _webhook_args(sub: Any) -> None:
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: behind a proxy)"
     )
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     _warehouse_args(serve)
     serve.add_argument(
         "--push-kendo", action="store_true", help="push each completed recording's call to Kendo"

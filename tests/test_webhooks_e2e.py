@@ -92,6 +92,17 @@ def test_forgeries_are_refused_validation_answered_and_a_replay_takes_effect_onc
         assert raw_post(r.port, b"x-zm-signature: v0=\xff\xfe\r\nx-zm-request-timestamp: 1\r\n") == 401
         assert raw_post(r.port, b"x-zm-signature: v0=ab\r\nx-zm-request-timestamp: \xc3\x28\r\n") == 401
         m = r.metrics()
+        # a second server on the same port: exit 1 naming the flag, not "interrupted" (130)
+        busy = subprocess.run(
+            [SCRIPT, "webhooks", "serve", "--port", str(r.port), "--duckdb-path", str(tmp_path / "b.duckdb")],
+            env=r.env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert busy.returncode == 1, busy.stderr
+        assert busy.stderr.strip().splitlines()[-1].startswith(f"zoom-pipeline: --port {r.port}:"), busy.stderr
         assert queue_rows(tmp_path) == []  # nothing stored
         # the same delivery three times (Zoom's duplicate, then a replay of the captured request): once
         joined = {

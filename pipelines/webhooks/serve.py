@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import threading
 import time
@@ -102,7 +103,10 @@ def serve(args: argparse.Namespace) -> int:
     pipeline = account_pipeline(
         account, args.destination, args.duckdb_path, args.dataset, progress=NULL_COLLECTOR
     )
-    stop: threading.Event = args.stop
+    # our own stop: set on Ctrl-C / SIGTERM (args.stop, seen by _serve) and when serving fails, so a failure
+    # (the port taken, the worker dead) exits 1 naming it, not 130 "interrupted"
+    signalled: threading.Event = args.stop
+    stop = threading.Event()
     queue = EventQueue(queue_path(pipeline), max_pending=args.max_queued)
     metrics = Metrics()
     client = account_client(account)
@@ -137,7 +141,7 @@ def serve(args: argparse.Namespace) -> int:
         healthy=lambda: worker.is_alive() and worker.error is None,
     )
     try:
-        asyncio.run(_serve(app, args.host, args.port, stop, worker))
+        asyncio.run(_serve(app, args.host, args.port, signalled, worker))
     finally:
         stop.set()
         worker.wake()
@@ -157,7 +161,12 @@ async def _serve(app: Any, host: str, port: int, stop: threading.Event, worker: 
     await runner.setup()
     # backlog: a burst of a thousand deliveries must not be refused at the socket
     site = web.TCPSite(runner, host, port, backlog=2048, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        flag = f"--port {port}" if exc.errno == errno.EADDRINUSE else f"--host {host} --port {port}"
+        raise SettingError(f"{flag}: cannot listen there ({exc.strerror or exc}); pick another") from None
     print(
         f"Listening on http://{host}:{port}/zoom/webhooks (metrics: /metrics, health: /healthz)", flush=True
     )
