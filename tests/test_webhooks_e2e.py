@@ -102,7 +102,9 @@ def test_forgeries_are_refused_validation_answered_and_a_replay_takes_effect_onc
             timeout=120,
         )
         assert busy.returncode == 1, busy.stderr
-        assert busy.stderr.strip().splitlines()[-1].startswith(f"zoom-pipeline: --port {r.port}:"), busy.stderr
+        assert busy.stderr.strip().splitlines()[-1].startswith(f"zoom-pipeline: --port {r.port}:"), (
+            busy.stderr
+        )
         assert queue_rows(tmp_path) == []  # nothing stored
         # the same delivery three times (Zoom's duplicate, then a replay of the captured request): once
         joined = {
