@@ -194,6 +194,27 @@ def kendo_api_key_for(pipeline_name: str) -> Optional[str]:
     return account.kendo_api_key
 
 
+# settings the Zoom client names in its errors (sources/zoom/auth.py, client.py), as the unnamed account's
+_SHARED_SETTING = re.compile(r"\bsources\.zoom\.(credentials|base_url|token_url)\b")
+
+
+def name_account_settings(message: str, name: Optional[str]) -> str:
+    """`message` with the unnamed account's settings replaced by account `name`'s where those are in effect:
+    its credentials always (never shared), its base_url / token_url when it sets its own."""
+    if not name:
+        return message
+
+    def own(m: "re.Match[str]") -> str:
+        key = m.group(1)
+        try:
+            own_value = key == "credentials" or _value(f"{SECTION}.{name}.{key}") is not None
+        except Exception:  # the config itself is unreadable: the message as it was
+            own_value = False
+        return f"{SECTION}.{name}.{key}" if own_value else m.group(0)
+
+    return _SHARED_SETTING.sub(own, message)
+
+
 def all_accounts() -> List[Account]:
     return [get_account(n) for n in account_names()]
 

@@ -297,9 +297,11 @@ def _run_command(args: argparse.Namespace, stopper: StopOnSignal) -> int:
             return EXIT_INTERRUPTED
         if args.debug:
             raise
+        from .accounts import name_account_settings
         from .errors import friendly_error
 
-        print(f"zoom-pipeline: {friendly_error(exc)}", file=sys.stderr)
+        message = name_account_settings(friendly_error(exc), getattr(args, "account", None))
+        print(f"zoom-pipeline: {message}", file=sys.stderr)
         return EXIT_ERROR
     if stopper.event.is_set():
         stopper.say_interrupted()

@@ -73,9 +73,17 @@ def test_accounts_from_secrets_toml_and_env(tmp_path, acme) -> None:
             "gold",
             "sources.zoom.accounts.acme.rate_limit_plan",
         ),
+        # what Zoom refuses names the account's setting, not the unnamed account's sources.zoom.*
+        (
+            "SOURCES__ZOOM__ACCOUNTS__ACME__CREDENTIALS__CLIENT_SECRET",
+            "wrong",
+            "sources.zoom.accounts.acme.credentials.client_secret",
+        ),
+        ("SOURCES__ZOOM__ACCOUNTS__ACME__BASE_URL", "{server_url}", "sources.zoom.accounts.acme.base_url"),
     ],
 )
 def test_bad_account_config_names_the_setting(tmp_path, acme, key, value, setting) -> None:
+    value = value.format(server_url=acme.api_base.removesuffix("/v2"))
     env = _env(tmp_path, account_env("acme", acme), {key: value})
     name = key.split("__")[3].lower()
     done = _cli(env, "run", "--account", name if name != "acme-eu" else "acme", cwd=tmp_path)
