@@ -13,6 +13,7 @@ import pytest
 from accounts_helpers import account_env, small_emulator
 from webhook_helpers import SECRET, Receiver, wait_for
 
+from emulators._server import free_port
 from emulators.kendo import KendoEmulator
 
 SCRIPT = str(Path(sys.executable).parent / "zoom-pipeline")
@@ -92,6 +93,19 @@ def test_bad_account_config_names_the_setting(tmp_path, acme, key, value, settin
     assert len(lines) == 1 and setting in lines[0], done.stderr
 
 
+def test_webhook_server_of_an_account_needs_the_account_s_own_secret_token(tmp_path, acme) -> None:
+    """Each account's Zoom app has its own Secret Token: the unnamed account's is never borrowed (it would let
+    another app's events into this account's dataset)."""
+    env = _env(tmp_path, account_env("acme", acme), SOURCES__ZOOM__WEBHOOK_SECRET_TOKEN="the-unnamed-app-s")
+    serve = [SCRIPT, "webhooks", "serve", "--account", "acme", "--port", str(free_port())]
+    done = subprocess.run(serve, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "zoom-pipeline: sources.zoom.accounts.acme.webhook_secret_token is not set"
+    ), done.stderr
+
+
 def test_run_push_webhooks_and_a_helper_of_one_account_share_one_token(tmp_path) -> None:
     """Four processes of one account, running at the same time, make one token request between them: a run,
     the webhook server (loading the meeting the emulator announces), a push (zoom_token audio URLs: Zoom
@@ -100,6 +114,7 @@ def test_run_push_webhooks_and_a_helper_of_one_account_share_one_token(tmp_path)
         extra = {
             **account_env("acme", acme),
             "SOURCES__ZOOM__ACCOUNTS__ACME__KENDO_API_KEY": kendo.api_key,
+            "SOURCES__ZOOM__ACCOUNTS__ACME__WEBHOOK_SECRET_TOKEN": SECRET,
             "DESTINATION__KENDO__INGEST_URL": kendo.ingest_url,
             "DESTINATION__KENDO__AUDIO_URL_MODE": "zoom_token",
         }

@@ -33,12 +33,15 @@ logger = logging.getLogger("pipelines.webhooks")
 SECRET_SETTING = "sources.zoom.webhook_secret_token"
 
 
-def webhook_secret() -> str:
-    value: Any = dlt.secrets.get(SECRET_SETTING)
+def webhook_secret(account: Optional[str] = None) -> str:
+    """The Zoom app's Secret Token; a named account's own (its app's), never the unnamed account's: that
+    would let another app's events into this account's dataset."""
+    setting = f"sources.zoom.accounts.{account}.webhook_secret_token" if account else SECRET_SETTING
+    value: Any = dlt.secrets.get(setting)
     if not value or not isinstance(value, str):
         raise SettingError(
-            f"{SECRET_SETTING} is not set: put your Zoom app's Secret Token in .dlt/secrets.toml or set "
-            "SOURCES__ZOOM__WEBHOOK_SECRET_TOKEN"
+            f"{setting} is not set: put your Zoom app's Secret Token in .dlt/secrets.toml or set "
+            f"{setting.upper().replace('.', '__')}"
         )
     return value
 
@@ -92,14 +95,14 @@ class Scheduled(threading.Thread):
 
 
 def serve(args: argparse.Namespace) -> int:
+    from dlt.common.runtime.collector import NULL_COLLECTOR
+
     from ..account_runs import account_pipeline
     from ..accounts import account_client, get_account
 
-    secret = webhook_secret()
-    from dlt.common.runtime.collector import NULL_COLLECTOR
-
     # a long-running process: no progress bars per batch, one log line each instead
     account = get_account(getattr(args, "account", None))  # --account NAME: that account's pipeline and token
+    secret = webhook_secret(account.name)
     pipeline = account_pipeline(
         account, args.destination, args.duckdb_path, args.dataset, progress=NULL_COLLECTOR
     )
