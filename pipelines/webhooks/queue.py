@@ -7,7 +7,8 @@
 - Bounded: at most `max_pending` unprocessed rows (beyond that the receiver answers 503, and Zoom retries
   later); processed rows are kept `keep_done_seconds` (longer than Zoom's 85-minute retry span, so late
   retries are still recognised), then pruned.
-- The event's `download_token` sits in its own column and is wiped once the event is processed.
+- The event's `download_token` sits in its own column and is wiped once the event is processed: zeroed in
+  the file (`secure_delete`), and the WAL, which still holds the old pages, is checkpointed and emptied.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the 200 is sent
+    conn.execute("PRAGMA secure_delete=ON")  # a wiped download token's bytes are zeroed, not left behind
     conn.executescript(SCHEMA)
     os.chmod(path, 0o600)  # queued events may hold a download token until processed
     return conn
@@ -210,6 +212,8 @@ class EventQueue:
                 [(status, error, time.time(), s) for s in seqs],
             )
             self._conn.execute("COMMIT")
+            # the WAL still holds the pages as they were, tokens included: copy back and empty it
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.pending_cache = self.pending()
 
     def retry_later(self, seqs: List[int], delay: float, error: str) -> None:
