@@ -275,3 +275,31 @@ def test_recordings_reach_calls_and_kendo_once_with_a_scheduled_run_in_the_strea
     }
     assert {s for _, s in events} == {"processed"}
     assert m["duplicates_total"] == 10 and m["event_to_kendo_seconds_count"] >= 1
+
+
+def test_signed_events_of_an_odd_shape_never_stop_the_worker(emu: ZoomEmulator, tmp_path: Path) -> None:
+    """Zoom's payloads are data, not ours to trust: a signed event whose `event_ts` is out of range, or whose
+    recordings are not a list, is recorded, and the events after it are still processed (a worker that died
+    on one would die again on it at every restart)."""
+
+    def event(name: str, ts: int, obj: dict) -> dict:
+        return {"event": name, "event_ts": ts, "payload": {"account_id": emu.account_id, "object": obj}}
+
+    def settled() -> float:
+        m = r.metrics()  # the process is gone (ConnectionError) if the worker died
+        return m.get("processed_total", 0) + m.get("failed_total", 0)
+
+    now = int(time.time() * 1000)
+    with Receiver(emu, tmp_path) as r:
+        odd = [
+            event("meeting.participant_joined", 10**17, {"uuid": "odd==", "id": "1"}),
+            event("phone.recording_completed", now, {"recordings": 5}),
+        ]
+        assert [signed_post(hook_url(r), body).status_code for body in odd] == [200, 200]
+        wait_for(lambda: settled() == 2, 120, r.output)
+        fine = event("meeting.participant_left", now, {"uuid": "fine==", "id": "2"})
+        assert signed_post(hook_url(r), fine).status_code == 200
+        wait_for(lambda: settled() == 3, 120, r.output)
+        assert requests.get(f"{r.url}/healthz", timeout=5).status_code == 200
+    statuses = {u: s for _, e, s, u in webhook_events(tmp_path)}
+    assert statuses["fine=="] == "processed" and "odd==" in statuses

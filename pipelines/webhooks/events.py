@@ -146,7 +146,8 @@ def _scrubbed(obj: Dict[str, Any]) -> Dict[str, Any]:
 def phone_days(e: Event) -> List[date]:
     """The UTC days of a Phone event's recordings (`object.recordings[].date_time`), else the event's day."""
     days = []
-    for rec in e.obj.get("recordings") or []:
+    recordings = e.obj.get("recordings")
+    for rec in recordings if isinstance(recordings, list) else []:
         stamp = rec.get("date_time") if isinstance(rec, dict) else None
         moment = parse_time(stamp) if isinstance(stamp, str) else None  # the connector's one date parser
         if moment is not None:
@@ -156,7 +157,13 @@ def phone_days(e: Event) -> List[date]:
 
 
 def event_time(e: Event) -> Optional[datetime]:
-    return datetime.fromtimestamp(e.event_ts / 1000, UTC) if e.event_ts else None
+    """Zoom's `event_ts` (ms) as a time; None without one, or for one no clock can show (year 10,000)."""
+    if not e.event_ts:
+        return None
+    try:
+        return datetime.fromtimestamp(e.event_ts / 1000, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def webhook_row(e: Event, received_at: float, status: str, error: Optional[str] = None) -> Dict[str, Any]:

@@ -145,8 +145,8 @@ class Worker(threading.Thread):
     def process(self, rows: List[Row]) -> None:
         batch = [ev.from_stored(r.body, r.download_token, r.dedupe_key) for r in rows]
         received = {r.dedupe_key: r.received_at for r in rows}
-        work = plan(batch)
         try:
+            work = plan(batch)  # inside: an event of a shape no one foresaw fails its batch, not the worker
             with RunLock.for_pipeline(self.pipeline, LOCK_WAIT_SECONDS, self.stop):
                 self._load(work)
                 self._record(batch, received, "processed")
