@@ -55,10 +55,13 @@ MIXED = [
 
 
 def test_every_ready_call_arrives_once_with_exact_fields_and_rerun_sends_nothing(
-    warehouse: Warehouse, kendo_emulator: KendoEmulator
+    warehouse: Warehouse, kendo_emulator: KendoEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     warehouse.load(MIXED)
-    summary = push(warehouse, kendo_emulator)
+    with caplog.at_level("WARNING"):
+        summary = push(warehouse, kendo_emulator)
+    # meetings only: the Phone columns are null in every row, and dlt must not warn about them at each push
+    assert not [r.message for r in caplog.records if "did not receive any data" in r.getMessage()]
     assert sorted(summary.sent) == ["uuid-001/x==", "uuid-002/x==", "uuid-003/x=="]
     assert summary.failed == {} and summary.pending == {}
     received = kendo_emulator.received()

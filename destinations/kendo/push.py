@@ -30,6 +30,9 @@ from .sender import KendoPush, TAudioUrlFn, settle_stale_claims
 from .settings import CALL_COLUMNS, CALL_SOURCES, CALLS_TABLE, PHONE_SOURCE, SOURCES_SETTING
 from .summary import PushSummary
 
+# columns only Zoom Phone calls fill: null in every row of a meetings-only push
+PHONE_ONLY_COLUMNS = ("source", "zoom_call_history_id", "zoom_recording_id")
+
 logger = logging.getLogger("destinations.kendo")
 
 TDateLike = date | datetime | str
@@ -293,7 +296,15 @@ def _run_push_pipeline(
     if not rows and not push_pipeline.has_pending_data:
         return
     # optional text columns may be null in every row of a push: hint them, so dlt neither warns nor drops them
-    optional = ("rep_name", "rep_email", "audio_url", "audio_file_id", "transcript", "account_id")
+    optional = (
+        "rep_name",
+        "rep_email",
+        "audio_url",
+        "audio_file_id",
+        "transcript",
+        "account_id",
+        *PHONE_ONLY_COLUMNS,
+    )
     columns: Any = {c: {"data_type": "text", "nullable": True} for c in optional}
     calls = (
         dlt.resource(rows, name=CALLS_TABLE, write_disposition="append", columns=columns) if rows else None
