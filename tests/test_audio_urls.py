@@ -430,6 +430,14 @@ def test_settings_are_validated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         AudioUrlProvider.from_config("zoom_token", client=object(), token_ttl=604801)  # type: ignore[arg-type]
     with pytest.raises(KendoConfigError, match="Zoom client"):
         AudioUrlProvider("zoom_token")
+    # a typo in a number names its setting (it was int()'s bare "invalid literal")
+    monkeypatch.setenv("DESTINATION__KENDO__AUDIO_TOKEN_TTL", "1h")
+    with pytest.raises(KendoConfigError, match="destination.kendo.audio_token_ttl: '1h'"):
+        AudioUrlProvider.from_config("zoom_token", client=object())  # type: ignore[arg-type]
+    monkeypatch.delenv("DESTINATION__KENDO__AUDIO_TOKEN_TTL")
+    monkeypatch.setenv("DESTINATION__KENDO__STAGE_URL_TTL", "2 days")
+    with pytest.raises(KendoConfigError, match="destination.kendo.stage_url_ttl: '2 days'"):
+        AudioUrlProvider.from_config("stage", client=object(), stage_bucket_url="file:///x")  # type: ignore[arg-type]
     monkeypatch.setenv("DESTINATION__KENDO__AUDIO_URL_MODE", "stage")
     monkeypatch.setenv("DESTINATION__KENDO__STAGE_BUCKET_URL", (tmp_path / "b").as_uri())
     monkeypatch.setenv("DESTINATION__KENDO__STAGE_URL_TTL", "120")

@@ -150,11 +150,17 @@ class AudioUrlProvider:
     ) -> AudioUrlProvider:
         """Builds the provider; arguments left None come from `destination.kendo.*` config / secrets."""
         mode = str(mode or dlt.config.get(AUDIO_URL_MODE_SETTING) or DEFAULT_AUDIO_URL_MODE).strip().lower()
-        ttl = int(token_ttl or dlt.config.get(AUDIO_TOKEN_TTL_SETTING) or DEFAULT_AUDIO_TOKEN_TTL)
+        ttl = _seconds(
+            token_ttl or dlt.config.get(AUDIO_TOKEN_TTL_SETTING) or DEFAULT_AUDIO_TOKEN_TTL,
+            AUDIO_TOKEN_TTL_SETTING,
+        )
         stager = None
         if mode == "stage":
             bucket = stage_bucket_url or dlt.config.get(STAGE_BUCKET_URL_SETTING)
-            url_ttl = int(stage_url_ttl or dlt.config.get(STAGE_URL_TTL_SETTING) or DEFAULT_STAGE_URL_TTL)
+            url_ttl = _seconds(
+                stage_url_ttl or dlt.config.get(STAGE_URL_TTL_SETTING) or DEFAULT_STAGE_URL_TTL,
+                STAGE_URL_TTL_SETTING,
+            )
             options = storage_options if storage_options is not None else _storage_options()
             stager = Stager(str(bucket or ""), url_ttl=url_ttl, storage_options=options)
         if mode in ("zoom_token", "stage") and client is None and client_factory is not None:
@@ -225,6 +231,14 @@ class AudioUrlProvider:
     def close(self) -> None:
         if self.stager is not None:
             self.stager.close()
+
+
+def _seconds(value: Any, setting: str) -> int:
+    """A whole number of seconds from config; anything else names the setting."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise KendoConfigError(f"{setting}: {value!r} is not a number of seconds") from None
 
 
 def _storage_options() -> dict[str, Any] | None:
