@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -41,11 +42,21 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
             number = kind(value)
         except ValueError:
             number = None
-        if number is None or number <= 0:
+        if number is None or not 0 < number < math.inf:  # NaN and inf fail this too
             raise argparse.ArgumentTypeError(f"{value!r} is not a number above 0")
         return number
 
     return parse
+
+
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 <= number < math.inf:  # NaN and inf fail this too
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of 0 or more")
+    return number
 
 
 def _port(value: str) -> int:
@@ -223,12 +234,12 @@ def _webhook_args(sub: Any) -> None:
     )
     serve.add_argument(
         "--settle-minutes",
-        type=float,
+        type=_non_negative,
         default=15.0,
         help="after meeting.ended, wait this long before loading participants (default 15)",
     )
     serve.add_argument(
-        "--batch-seconds", type=float, default=2.0, help="micro-batch gathering time (default 2)"
+        "--batch-seconds", type=_non_negative, default=2.0, help="micro-batch gathering time (default 2)"
     )
     serve.add_argument(
         "--max-attempts",

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Optional
 
+import pytest
+
+from pipelines.cli import build_parser
 from pipelines.webhooks import events as ev
 from pipelines.webhooks.worker import plan
 
@@ -40,3 +43,24 @@ def test_one_deleted_occurrence_deletes_no_meeting_and_is_kept_in_its_row() -> N
     assert list(plan([single, whole]).deleted_meetings) == ["8"]
     stored = ev.from_stored(single.stored(), None, single.dedupe_key)
     assert ev.webhook_row(stored, 0.0, "processed")["operation"] == "single"
+
+
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--batch-seconds", "nan"),
+        ("--batch-seconds", "-1"),
+        ("--settle-minutes", "-5"),
+        ("--settle-minutes", "inf"),
+        ("--run-every", "nan"),  # was: a scheduled run every second
+        ("--retry-base-seconds", "inf"),
+        ("--port", "0"),
+        ("--port", "99999"),
+    ],
+)
+def test_a_bad_serve_flag_exits_1_naming_it(flag: str, value: str, capsys: pytest.CaptureFixture) -> None:
+    """Checked before anything starts (a NaN batch time used to stop the worker with a bare ValueError)."""
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["webhooks", "serve", flag, value])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.startswith(f"zoom-pipeline: webhooks serve: argument {flag}:")
