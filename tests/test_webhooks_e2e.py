@@ -19,7 +19,7 @@ import requests
 from aiohttp import ClientSession, web
 from webhook_helpers import SCRIPT, SECRET, Receiver, queue_rows, wait_for
 
-from emulators._server import BackgroundServer
+from emulators._server import BackgroundServer, free_port
 from emulators.zoom import ZoomEmulator
 from emulators.zoom.webhook_sender import FORGERIES
 from emulators.zoom.webhooks import signature
@@ -92,10 +92,27 @@ def test_forgeries_are_refused_validation_answered_and_a_replay_takes_effect_onc
         assert raw_post(r.port, b"x-zm-signature: v0=\xff\xfe\r\nx-zm-request-timestamp: 1\r\n") == 401
         assert raw_post(r.port, b"x-zm-signature: v0=ab\r\nx-zm-request-timestamp: \xc3\x28\r\n") == 401
         m = r.metrics()
-        # a second server on the same port: exit 1 naming the flag, not "interrupted" (130)
+        # a second server of the same account (its queue) on another port: 75, not a second drain of the queue
+        second = [
+            SCRIPT,
+            "webhooks",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--duckdb-path",
+            str(tmp_path / "hooks.duckdb"),
+        ]
+        twice = subprocess.run(second, env=r.env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert twice.returncode == 75, twice.stderr
+        assert (
+            twice.stderr.strip()
+            .splitlines()[-1]
+            .startswith("zoom-pipeline: another webhooks server of zoom_pipeline runs since")
+        ), twice.stderr
+        # another server (its own data dir) on the same port: exit 1 naming the flag, not "interrupted" (130)
         busy = subprocess.run(
             [SCRIPT, "webhooks", "serve", "--port", str(r.port), "--duckdb-path", str(tmp_path / "b.duckdb")],
-            env=r.env,
+            env={**r.env, "DLT_DATA_DIR": str(tmp_path / "other_dlt")},
             cwd=tmp_path,
             capture_output=True,
             text=True,

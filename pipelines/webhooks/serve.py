@@ -12,8 +12,11 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
+import socket
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -22,7 +25,7 @@ import dlt
 from sources.zoom.config_values import SettingError
 
 from ..interrupt import Interrupted
-from ..run_lock import RunLock
+from ..run_lock import LockHeld, RunLock, _FileLock
 from .app import build_app
 from .metrics import Metrics
 from .queue import EventQueue
@@ -44,6 +47,31 @@ def webhook_secret(account: Optional[str] = None) -> str:
             f"{setting.upper().replace('.', '__')}"
         )
     return value
+
+
+class ServerRunning(LockHeld):
+    """Another `webhooks serve` of the same pipeline drains this queue (exit 75, like a held run lock)."""
+
+    def __init__(self, pipeline_name: str, holder: str) -> None:
+        Exception.__init__(
+            self,
+            f"another webhooks server of {pipeline_name} runs since {holder}; one per account and machine",
+        )
+        self.pipeline_name = pipeline_name
+
+
+def server_lock(pipeline: Any) -> _FileLock:
+    """Held while serving: a second server would drain the same queue and load each event twice."""
+    lock = _FileLock(queue_path(pipeline).with_suffix(".server.lock"))
+    me = {
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    holder = lock.try_acquire(me)
+    if holder is not None:
+        raise ServerRunning(pipeline.pipeline_name, holder)
+    return lock
 
 
 def queue_path(pipeline: Any) -> Path:
@@ -98,7 +126,7 @@ def serve(args: argparse.Namespace) -> int:
     from dlt.common.runtime.collector import NULL_COLLECTOR
 
     from ..account_runs import account_pipeline
-    from ..accounts import account_client, get_account
+    from ..accounts import get_account
 
     # a long-running process: no progress bars per batch, one log line each instead
     account = get_account(getattr(args, "account", None))  # --account NAME: that account's pipeline and token
@@ -110,6 +138,23 @@ def serve(args: argparse.Namespace) -> int:
     # (the port taken, the worker dead) exits 1 naming it, not 130 "interrupted"
     signalled: threading.Event = args.stop
     stop = threading.Event()
+    lock = server_lock(pipeline)
+    try:
+        return _serve_locked(args, pipeline, account, secret, signalled, stop)
+    finally:
+        lock.release()
+
+
+def _serve_locked(
+    args: argparse.Namespace,
+    pipeline: Any,
+    account: Any,
+    secret: str,
+    signalled: threading.Event,
+    stop: threading.Event,
+) -> int:
+    from ..accounts import account_client
+
     queue = EventQueue(queue_path(pipeline), max_pending=args.max_queued)
     metrics = Metrics()
     client = account_client(account)
