@@ -39,17 +39,23 @@ def load_account(
     wait_lock: float = 0,
     out: Out = print,
     push: Optional[Dict[str, Any]] = None,
+    client: Any = None,
     **load_kwargs: Any,
 ) -> tuple[LoadSummary, Optional[Any]]:
     """Under the run lock: loads Zoom, refreshes the analyst views and, with `push` (push_account's
-    arguments), pushes new calls to Kendo with the same client. Returns the load summary and the push report."""
+    arguments), pushes new calls to Kendo with the same client. Returns the load summary and the push report.
+
+    `client`: a long-running caller's own (the webhook server's, shared with its worker: one pacer); else
+    the account's, made here and closed after."""
     from .analyst.views import create_views
     from .run_lock import RunLock
 
     stop = stop or threading.Event()
+    own_client = client is None
     with RunLock.for_pipeline(pipeline, wait_lock, stop):
-        client = account_client(account)
-        client.stop = stop
+        if own_client:
+            client = account_client(account)
+            client.stop = stop
         try:
             if account.start_date and not load_kwargs.get("start_date"):
                 load_kwargs["start_date"] = account.start_date
@@ -61,7 +67,7 @@ def load_account(
                 report = _push(account, pipeline, stop=stop, client=client, out=out, **push)
             return summary, report
         finally:
-            if account.name is not None:
+            if own_client and account.name is not None:
                 client.close()
 
 

@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -104,6 +105,27 @@ def test_webhook_server_of_an_account_needs_the_account_s_own_secret_token(tmp_p
     assert len(lines) == 1 and lines[0].startswith(
         "zoom-pipeline: sources.zoom.accounts.acme.webhook_secret_token is not set"
     ), done.stderr
+
+
+def test_the_webhook_server_s_scheduled_run_starts_at_the_account_s_start_date(tmp_path) -> None:
+    """`webhooks serve --account acme --run-every N` loads like `run --account acme`: from the account's own
+    start_date (it loaded from sources.zoom.start_date, by default a year back)."""
+    import duckdb
+
+    start = (datetime.now(UTC) - timedelta(days=8)).date()  # the emulator's history goes back 20 days
+    with small_emulator(35, "acmeAccount") as acme:
+        extra = {
+            **account_env("acme", acme),
+            "SOURCES__ZOOM__ACCOUNTS__ACME__START_DATE": start.isoformat(),
+            "SOURCES__ZOOM__ACCOUNTS__ACME__WEBHOOK_SECRET_TOKEN": SECRET,
+        }
+        base = str(tmp_path / "zoom_pipeline.duckdb")
+        hooks = ["--account", "acme", "--duckdb-path", base, "--run-every", "60"]
+        with Receiver(acme, tmp_path, *hooks, env=extra) as receiver:
+            wait_for(lambda: receiver.metrics().get("scheduled_runs_total") == 1, 120, receiver.output)
+    with duckdb.connect(base.replace(".duckdb", "_acme.duckdb"), read_only=True) as db:
+        first = db.execute("SELECT min(start_time) FROM zoom_acme.past_meetings").fetchone()[0]
+    assert first is not None and first.date() >= start
 
 
 def test_run_push_webhooks_and_a_helper_of_one_account_share_one_token(tmp_path) -> None:

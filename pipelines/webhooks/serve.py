@@ -25,7 +25,7 @@ import dlt
 from sources.zoom.config_values import SettingError
 
 from ..interrupt import Interrupted
-from ..run_lock import LockHeld, RunLock, _FileLock
+from ..run_lock import LockHeld, _FileLock
 from .app import build_app
 from .metrics import Metrics
 from .queue import EventQueue
@@ -80,10 +80,13 @@ def queue_path(pipeline: Any) -> Path:
 
 
 class Scheduled(threading.Thread):
-    """`--run-every`: the incremental run (and push) every N minutes, under the same lock as the worker."""
+    """`--run-every`: the incremental run (and push) every N minutes, under the same lock as the worker, through
+    the function behind `zoom-pipeline run` (the account's start date, the analyst views), with the server's
+    client (one pacer for the process)."""
 
     def __init__(
         self,
+        account: Any,
         pipeline: Any,
         client: Any,
         minutes: float,
@@ -92,6 +95,7 @@ class Scheduled(threading.Thread):
         metrics: Metrics,
     ) -> None:
         super().__init__(name="scheduled-run", daemon=True)
+        self.account = account
         self.pipeline = pipeline
         self.client = client
         self.seconds = minutes * 60
@@ -100,19 +104,23 @@ class Scheduled(threading.Thread):
         self.metrics = metrics
 
     def run(self) -> None:
+        from ..account_runs import load_account
+
         while not self.stop.is_set():
             started = time.monotonic()
             try:
-                with RunLock.for_pipeline(self.pipeline, LOCK_WAIT_SECONDS, self.stop):
-                    from ..load import load_zoom
-
-                    summary = load_zoom(self.pipeline, self.client)
-                    logger.info("scheduled run: %s", summary.lines()[0])
-                    if self.push_kendo:
-                        from ..push import push_from_config
-
-                        report = push_from_config(self.pipeline, stop=self.stop, client=self.client)
-                        logger.info("scheduled push: %s", report.lines()[0])
+                summary, report = load_account(
+                    self.account,
+                    self.pipeline,
+                    stop=self.stop,
+                    wait_lock=LOCK_WAIT_SECONDS,
+                    out=lambda text: None,  # one line each below, not the whole summary
+                    push={} if self.push_kendo else None,
+                    client=self.client,
+                )
+                logger.info("scheduled run: %s", summary.lines()[0])
+                if report is not None:
+                    logger.info("scheduled push: %s", report.lines()[0])
                 self.metrics.add("scheduled_runs")
             except Interrupted:
                 return
@@ -178,7 +186,7 @@ def _serve_locked(
     worker.start()
     scheduled: Optional[Scheduled] = None
     if args.run_every:
-        scheduled = Scheduled(pipeline, client, args.run_every, args.push_kendo, stop, metrics)
+        scheduled = Scheduled(account, pipeline, client, args.run_every, args.push_kendo, stop, metrics)
         scheduled.start()
     app = build_app(
         secret,
