@@ -48,9 +48,12 @@ def load_account(
     `client`: a long-running caller's own (the webhook server's, shared with its worker: one pacer); else
     the account's, made here and closed after."""
     from .analyst.views import create_views
+    from .push import require_kendo_key
     from .run_lock import RunLock
 
     stop = stop or threading.Event()
+    if push is not None and not push.get("dry_run"):
+        require_kendo_key(pipeline)  # not after an hour of backfill
     own_client = client is None
     with RunLock.for_pipeline(pipeline, wait_lock, stop):
         if own_client:

@@ -63,6 +63,20 @@ class PushReport:
         return out
 
 
+def require_kendo_key(pipeline: Pipeline) -> None:
+    """Fails now, naming the setting, when the pipeline has no Kendo key: before a load or a server that
+    would find out only at its first push."""
+    import dlt
+
+    from destinations.kendo.errors import KendoAuthError
+    from destinations.kendo.settings import API_KEY_SETTING
+
+    from .accounts import kendo_api_key_for
+
+    if not kendo_api_key_for(pipeline.pipeline_name) and not dlt.secrets.get(API_KEY_SETTING):
+        raise KendoAuthError.missing()
+
+
 def push_from_config(
     pipeline: Pipeline,
     *,

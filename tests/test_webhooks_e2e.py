@@ -320,3 +320,24 @@ def test_signed_events_of_an_odd_shape_never_stop_the_worker(emu: ZoomEmulator, 
         assert requests.get(f"{r.url}/healthz", timeout=5).status_code == 200
     statuses = {u: s for _, e, s, u in webhook_events(tmp_path)}
     assert statuses["fine=="] == "processed" and "odd==" in statuses
+
+
+def test_push_kendo_without_a_kendo_key_stops_before_serving_or_loading(
+    emu: ZoomEmulator, tmp_path: Path
+) -> None:
+    """A missing Kendo key is found at the start, not after a backfill (`run`) or at every event's batch,
+    failed five times over minutes (`webhooks serve`)."""
+    env = {k: v for k, v in Receiver(emu, tmp_path).env.items() if k != "DESTINATION__KENDO__API_KEY"}
+    before = emu.stats()["requests"]
+    for command in (["webhooks", "serve", "--port", str(free_port())], ["run"]):
+        done = subprocess.run(
+            [SCRIPT, *command, "--push-kendo", "--duckdb-path", str(tmp_path / "k.duckdb")],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "destination.kendo.api_key" in done.stderr.strip().splitlines()[-1], done.stderr
+    assert emu.stats()["requests"] == before

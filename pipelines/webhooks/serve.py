@@ -146,6 +146,10 @@ def serve(args: argparse.Namespace) -> int:
     # (the port taken, the worker dead) exits 1 naming it, not 130 "interrupted"
     signalled: threading.Event = args.stop
     stop = threading.Event()
+    if args.push_kendo:
+        from ..push import require_kendo_key
+
+        require_kendo_key(pipeline)  # else every batch would fail at its push, retried for minutes
     lock = server_lock(pipeline)
     try:
         return _serve_locked(args, pipeline, account, secret, signalled, stop)
