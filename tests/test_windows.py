@@ -5,8 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from emulators.zoom.api_phone import phone_window
 from emulators.zoom.errors import ZoomHTTPError
 from emulators.zoom.windows import recording_window, report_window
+from sources.zoom.phone import horizon as phone_horizon
 from sources.zoom.windows import after_windows, default_start_date, iter_windows, report_horizon
 
 EVERY_DAY = [
@@ -147,3 +149,19 @@ def test_report_windows_from_the_horizon_pass_even_when_zooms_today_is_ahead() -
         earlier = dict(window, **{"from": (horizon - timedelta(days=1)).isoformat()})
         with pytest.raises(ZoomHTTPError):
             report_window(earlier, today + timedelta(days=2))
+
+
+def test_phone_windows_from_the_horizon_pass_even_when_zooms_today_is_ahead() -> None:
+    """Zoom Phone keeps six months too (ZOOM_API §10.2): its first window takes the reports' margin."""
+    for today in EVERY_DAY:
+        start = phone_horizon(today)
+        query = {"from": start.date().isoformat(), "to": (start.date() + timedelta(days=20)).isoformat()}
+        midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        # Zoom's today up to two days ahead of ours (its time zone, midnight during a long run)
+        for ahead in range(3):
+            zooms_now = midnight + timedelta(days=ahead, hours=23)
+            assert phone_window(query, zooms_now, timedelta(hours=24))[0] == start
+        # and no later than needed: a day earlier fails on the latest of those days
+        earlier = dict(query, **{"from": (start.date() - timedelta(days=1)).isoformat()})
+        with pytest.raises(ZoomHTTPError):
+            phone_window(earlier, midnight + timedelta(days=2), timedelta(hours=24))

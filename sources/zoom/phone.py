@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 import dlt
 from dlt.common.typing import TDataItem, TDataItems
 
-from . import registry, transcripts
+from . import registry, transcripts, windows
 from .dates import parse_time
 from .errors import (
     ZoomBadRequest,
@@ -39,7 +39,7 @@ from .rows import TIME_FIELDS, normalize_times
 from .run_context import ZoomRun
 from .sensitive import drop_sensitive
 from .settings import PHONE_HORIZON_MONTHS
-from .windows import add_months, iter_windows
+from .windows import iter_windows
 
 logger = logging.getLogger("sources.zoom")
 
@@ -65,7 +65,8 @@ def _mark(table: str, rows: Any) -> Any:
 
 # -- ranges and shared listings ---------------------------------------------------------------------------
 def horizon(today: Any) -> datetime:
-    day = add_months(today, -PHONE_HORIZON_MONTHS)
+    """The first instant a Phone window may start at: six months back, with the reports' margin."""
+    day = windows.horizon(today, PHONE_HORIZON_MONTHS)
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 

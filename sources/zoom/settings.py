@@ -19,9 +19,9 @@ DEFAULT_TOKEN_URL = "https://zoom.us/oauth/token"
 DEFAULT_START_MONTHS_BACK = 12
 # Reports answer only for windows that start within the last six months (400/300 otherwise) ...
 REPORT_HORIZON_MONTHS = 6
-# ... counted from this many days ahead of our today: Zoom's "today" can be ahead of ours (its time zone, or
+# ... counted (like Zoom Phone's, and any other horizon) from this many days ahead of our today: Zoom's "today" can be ahead of ours (its time zone, or
 # midnight passing during a run), and a window that starts a day too early fails whole.
-REPORT_HORIZON_MARGIN_DAYS = 2
+HORIZON_MARGIN_DAYS = 2
 # Late recordings, transcripts and participant durations keep changing for a while after a meeting ends.
 DEFAULT_LAG_DAYS = 2
 # Entity tables (meetings, webinars, channels and their children) are re-read in full this often; runs in

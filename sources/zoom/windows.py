@@ -68,12 +68,18 @@ def default_start_date(today: date) -> date:
     return add_months(today, -settings.DEFAULT_START_MONTHS_BACK)
 
 
-def report_horizon(today: date) -> date:
-    """The first day a report window may start on: six months back from a few days ahead of `today`.
+def horizon(today: date, months: int) -> date:
+    """The first day a window may start on where Zoom keeps `months` months: counted back from a few days
+    ahead of `today`.
 
     Zoom's "today" may be ahead of ours (its time zone, or midnight passing during a run), and a window that
     starts a day too early fails whole. The margin is added before the month arithmetic, since six months
     before 28 February is 28 August but before 1 March it is 1 September.
     """
-    ahead = today + timedelta(days=settings.REPORT_HORIZON_MARGIN_DAYS)
-    return add_months(ahead, -settings.REPORT_HORIZON_MONTHS)
+    ahead = today + timedelta(days=settings.HORIZON_MARGIN_DAYS)
+    return add_months(ahead, -months)
+
+
+def report_horizon(today: date) -> date:
+    """The first day a report window may start on (six months, with the margin of `horizon`)."""
+    return horizon(today, settings.REPORT_HORIZON_MONTHS)
