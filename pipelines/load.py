@@ -47,17 +47,17 @@ def all_resources() -> List[str]:
 
 def resources_for(tables: Sequence[str], known: Sequence[str]) -> List[str]:
     """The resources that build `tables` (names as `zoom-pipeline tables` lists them): a table built from
-    another selects what it is built from (`calls` → `recordings`; `rejected_rows` → every resource)."""
+    another selects what it is built from (`calls` → `recordings` and `phone_recordings`; `rejected_rows` → every resource)."""
     choices = [t.name for t in registry.visible()]
     unknown = sorted(set(tables) - set(choices))
     if unknown:
         raise ValueError(
             f"unknown resource(s) in --resources: {', '.join(unknown)}; choose from {', '.join(choices)}"
         )
-    made_by = {t: registry.table(t).made_by or t for t in tables}
-    if "*" in made_by.values():
+    makers = {m for t in tables for m in registry.table(t).makers}
+    if "*" in makers:
         return list(known)
-    return [r for r in known if r in made_by.values()]
+    return [r for r in known if r in makers]
 
 
 def make_pipeline(

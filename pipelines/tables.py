@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from sources.zoom.registry import WEBHOOKS, Refresh, visible
+from sources.zoom.registry import WEBHOOKS, Refresh, Table, visible
 
 _CURSOR = {
     Refresh.MERGE: "— (merge)",
@@ -27,8 +27,14 @@ def _cursor(refresh: Refresh, made_by: Any) -> str:
     return _CURSOR[refresh]
 
 
+def _cursors(t: Table) -> str:
+    """A table's cursor; a table several resources emit (`calls`) moves with each of theirs."""
+    makers = t.makers if t.refresh is Refresh.SIDE else (None,)
+    return " / ".join(dict.fromkeys(_cursor(t.refresh, m) for m in makers))
+
+
 def table_rows() -> List[List[str]]:
-    return [[f"`{t.name}`", _key(t.key), _cursor(t.refresh, t.made_by), t.source_text()] for t in visible()]
+    return [[f"`{t.name}`", _key(t.key), _cursors(t), t.source_text()] for t in visible()]
 
 
 def table_reference() -> str:

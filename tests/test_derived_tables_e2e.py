@@ -30,11 +30,17 @@ CALL_COLUMNS = ["meeting_uuid", "ready", "has_transcript", "has_audio", "process
 
 def test_resources_calls_loads_what_calls_needs_and_no_copied_columns(warehouse) -> None:
     _, pipeline = warehouse
-    with ZoomEmulator(seed=21, users=3, days_of_history=35, rate_limits=False) as emu:
+    knobs = dict(phone_licences=0.5, phone_calls_per_user=2, phone_transcript_faults={})
+    with ZoomEmulator(seed=21, users=3, days_of_history=35, rate_limits=False, **knobs) as emu:
         load(pipeline, emu, START, resources=["calls"])
         truth = emu.truth()
-    calls = sorted(warehouse_rows(pipeline, "calls", CALL_COLUMNS))
-    assert calls == sorted(truth_rows(truth, "calls", CALL_COLUMNS)) and calls
+    rows = warehouse_rows(pipeline, "calls", CALL_COLUMNS)
+    meetings = sorted(r for r in rows if not str(r[0]).startswith("zoom_phone:"))
+    assert meetings == sorted(truth_rows(truth, "calls", CALL_COLUMNS)) and meetings
+    # `calls` holds Zoom Phone's recorded calls too (keyed "zoom_phone:<recording id>"): --resources calls
+    # brings them as well
+    phone = {r[0] for r in rows if str(r[0]).startswith("zoom_phone:")}
+    assert phone == {f"zoom_phone:{c['recording_id']}" for c in truth["phone"]["calls"]} and phone
 
     schema = pipeline.default_schema
     for table in DERIVED:

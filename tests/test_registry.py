@@ -41,6 +41,7 @@ def test_every_entry_is_complete() -> None:
     for t in registry.TABLES:
         if t.refresh is registry.Refresh.SIDE:
             assert t.made_by in names | {"*", registry.WEBHOOKS} and t.key, t.name
+            assert set(t.also_made_by) <= names, t.name
             continue
         assert t.build and (t.parent is None or t.parent in names), t.name
         assert t.hidden or t.key, t.name
@@ -52,7 +53,13 @@ def test_table_reference_and_resources_derive_from_the_registry() -> None:
     assert [r[0].strip("`") for r in table_rows()] == [t.name for t in registry.visible()]
     assert all_resources() == [t.name for t in registry.resources() if not t.hidden]
     known = all_resources()
-    assert resources_for(["calls", "past_meeting_qa"], known) == ["past_meeting_qa", "recordings"]
+    # `calls` is built by the meetings' recordings and by Zoom Phone's
+    assert resources_for(["calls", "past_meeting_qa"], known) == [
+        "phone_recordings",
+        "past_meeting_qa",
+        "recordings",
+    ]
+    assert "phone_recordings" in dict((r[0].strip("`"), r[3]) for r in table_rows())["calls"]
     assert resources_for(["rejected_rows"], known) == known
     with pytest.raises(ValueError, match="unknown resource"):
         resources_for(["meeting_invitations"], known)

@@ -76,6 +76,8 @@ class Table:
         refresh: how rows are kept current (MERGE, WINDOW, SIDE).
         kinds: for WINDOW tables, the instance kinds it takes (which listings must run for it).
         made_by: for SIDE tables, the resource that emits its rows (`--resources` selects that one).
+        also_made_by: other resources that emit rows into the same SIDE table (`calls`: Zoom Phone's
+            recordings beside the meetings'); `--resources` selects them too.
         args: extra arguments passed to `build` after `run`.
         parallel: build each parent item in dlt's thread pool.
         rows: API, FILE, ERRORS or DERIVED.
@@ -94,6 +96,7 @@ class Table:
     refresh: Refresh = Refresh.MERGE
     kinds: Tuple[str, ...] = ()
     made_by: Optional[str] = None
+    also_made_by: Tuple[str, ...] = ()
     args: Tuple[Any, ...] = ()
     parallel: bool = False
     hidden: bool = False
@@ -110,6 +113,12 @@ class Table:
         if self.key is None:
             return ()
         return (self.key,) if isinstance(self.key, str) else tuple(self.key)
+
+    @property
+    def makers(self) -> Tuple[str, ...]:
+        """The resources that emit this table's rows: itself for a resource, `made_by` (and
+        `also_made_by`) for a SIDE table."""
+        return (self.made_by, *self.also_made_by) if self.made_by else (self.name,)
 
     def column_hints(self) -> TTableSchemaColumns:
         """Pinned column types: column_types.COLUMN_TYPES for a resource; a side table's own `columns`; and
@@ -357,7 +366,10 @@ TABLES: List[Table] = [
             },
         },
         rows=DERIVED,
-        origin="recordings + files + transcript (no extra Zoom calls); the Kendo payload",
+        # one row per recorded phone call too (phone.py; source 'zoom_phone', key "zoom_phone:<id>")
+        also_made_by=("phone_recordings",),
+        origin="recordings + files + transcript, and phone_recordings + phone transcript (source "
+        "'zoom_phone'); no extra Zoom calls; the Kendo payload",
     ),
     # Reports (Heavy; one-month windows within the last six months)
     _per_instance(
@@ -471,7 +483,8 @@ def visible() -> List[Table]:
 
 
 def side_tables(made_by: str) -> List[Table]:
-    return [t for t in TABLES if t.made_by == made_by]
+    """The SIDE tables `made_by` emits rows into (`calls` for both recordings resources)."""
+    return [t for t in TABLES if t.refresh is Refresh.SIDE and made_by in t.makers]
 
 
 def time_bound() -> List[str]:
