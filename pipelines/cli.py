@@ -18,6 +18,7 @@ from typing import Any, Callable, List, NoReturn, Optional
 from .interrupt import EXIT_INTERRUPTED, Interrupted, StopOnSignal
 
 EXIT_OK, EXIT_ERROR, EXIT_UNFINISHED, EXIT_LOCKED = 0, 1, 3, 75
+DESTINATIONS = ("duckdb", "postgres")  # the warehouses `--destination` (and Dagster's ZOOM_DESTINATION) name
 
 logger = logging.getLogger("pipelines")
 
@@ -77,7 +78,7 @@ def _date(value: str) -> str:
 
 def _warehouse_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--destination", choices=("duckdb", "postgres"), default="duckdb", help="warehouse (default duckdb)"
+        "--destination", choices=DESTINATIONS, default="duckdb", help="warehouse (default duckdb)"
     )
     p.add_argument(
         "--dataset", type=_dataset, default=None, help="dataset / schema name (default zoom, or zoom_<account>)"
@@ -201,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _webhook_args(sub)
 
     accounts = sub.add_parser("accounts", help="list the configured Zoom accounts and the last run of each")
-    accounts.add_argument("--destination", choices=("duckdb", "postgres"), default="duckdb")
+    accounts.add_argument("--destination", choices=DESTINATIONS, default="duckdb")
     accounts.add_argument("--duckdb-path", default="./zoom_pipeline.duckdb")
 
     sql = sub.add_parser("sql", help="run SQL on the DuckDB file (reads queries from stdin without one)")

@@ -17,6 +17,7 @@ pipelines/zoom_pipeline.py. `ZOOM_WAIT_LOCK`: seconds a run waits for the accoun
 """
 
 import os
+from argparse import ArgumentTypeError
 from typing import Any, Iterator, Sequence
 
 import dlt
@@ -44,11 +45,13 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from sources.zoom import zoom_source
+from sources.zoom.config_values import SettingError
 from sources.zoom.credentials import ZoomCredentials
 from sources.zoom.factory import make_client
 
 from .account_runs import account_pipeline, load_account, push_account
 from .accounts import account_names, get_account
+from .cli import DESTINATIONS, _non_negative
 from .load import DEFAULT_DUCKDB_PATH
 
 POOL = "zoom"
@@ -56,7 +59,10 @@ PARTITION_TAG = "dagster/partition"
 
 
 def _destination() -> str:
-    return os.environ.get("ZOOM_DESTINATION", "duckdb")
+    value = os.environ.get("ZOOM_DESTINATION", "duckdb")
+    if value not in DESTINATIONS:
+        raise SettingError(f"ZOOM_DESTINATION: {value!r} is not {' or '.join(DESTINATIONS)}")
+    return value
 
 
 def _duckdb_path() -> str:
@@ -64,7 +70,11 @@ def _duckdb_path() -> str:
 
 
 def _wait_lock() -> float:
-    return float(os.environ.get("ZOOM_WAIT_LOCK", "600"))
+    """Seconds a run waits for the account's lock, read as `--wait-lock` is (0 or more)."""
+    try:
+        return _non_negative(os.environ.get("ZOOM_WAIT_LOCK", "600"))
+    except ArgumentTypeError as exc:
+        raise SettingError(f"ZOOM_WAIT_LOCK: {exc} (seconds a run waits for the account's lock)") from None
 
 
 class ZoomTranslator(DagsterDltTranslator):

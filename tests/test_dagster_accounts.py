@@ -211,3 +211,23 @@ def test_shipped_instance_config_runs_one_run_per_account(tmp_path, monkeypatch)
     limits = config.run_queue_config.tag_concurrency_limits
     assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
     assert config.pool_config.default_pool_limit >= 1
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("ZOOM_DESTINATION", "duckbd"),
+        ("ZOOM_WAIT_LOCK", "ten"),
+        ("ZOOM_WAIT_LOCK", "-1"),
+        ("ZOOM_WAIT_LOCK", "nan"),
+    ],
+)
+def test_a_bad_environment_setting_is_one_error_naming_it(setting: str, value: str, monkeypatch) -> None:
+    from pipelines import dagster_defs
+    from sources.zoom.config_values import SettingError
+
+    monkeypatch.setenv(setting, value)
+    read = dagster_defs._destination if setting == "ZOOM_DESTINATION" else dagster_defs._wait_lock
+    with pytest.raises(SettingError, match=f"^{setting}: {value!r} ") as err:
+        read()
+    assert "--" not in str(err.value)  # not the CLI's flag: a Dagster run has none
