@@ -13,6 +13,7 @@ from dlt.pipeline.pipeline import Pipeline
 from destinations.kendo.audio_urls import AudioUrlProvider
 from destinations.kendo.push import push_calls
 from destinations.kendo.summary import PushSummary
+from sources.zoom.phone_client import phone_client_for
 
 # the calls a push left behind, with their status and Kendo's words
 UNFINISHED_SQL = (
@@ -136,6 +137,7 @@ def push_from_config(
             audio_url_mode,
             client=client,
             client_factory=build,
+            phone_client_for=phone_client_for,
             token_ttl=audio_token_ttl,
             stage_bucket_url=stage_bucket_url,
             stage_url_ttl=stage_url_ttl,

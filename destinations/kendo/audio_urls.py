@@ -82,6 +82,7 @@ class AudioUrlProvider:
     Args:
         mode: `zoom_token`, `stage` or `none`.
         client: the Zoom client (ZoomClient); needed by `zoom_token` and `stage`.
+        phone_client: the client that stages Zoom Phone audio, paced in Phone's buckets (default `client`).
         token_ttl: seconds a `download_access_token` lives (1..604800).
         stager: the staging store (`stage`).
         clock: current time (UTC), for tests.
@@ -94,6 +95,7 @@ class AudioUrlProvider:
         mode: str = DEFAULT_AUDIO_URL_MODE,
         *,
         client: ZoomDownloader | None = None,
+        phone_client: ZoomDownloader | None = None,
         token_ttl: int = DEFAULT_AUDIO_TOKEN_TTL,
         stager: Stager | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -113,6 +115,7 @@ class AudioUrlProvider:
             )
         self.mode = mode
         self.client = client
+        self.phone_client = phone_client
         self.token_ttl = int(token_ttl)
         self.stager = stager
         self.min_remaining = timedelta(seconds=self.token_ttl / 2 if min_remaining is None else min_remaining)
@@ -143,6 +146,7 @@ class AudioUrlProvider:
         *,
         client: ZoomDownloader | None = None,
         client_factory: Callable[[], ZoomDownloader] | None = None,
+        phone_client_for: Callable[[Any], ZoomDownloader] | None = None,
         token_ttl: int | None = None,
         stage_bucket_url: str | None = None,
         stage_url_ttl: int | None = None,
@@ -165,7 +169,9 @@ class AudioUrlProvider:
             stager = Stager(str(bucket or ""), url_ttl=url_ttl, storage_options=options)
         if mode in ("zoom_token", "stage") and client is None and client_factory is not None:
             client = client_factory()
-        return cls(mode, client=client, token_ttl=ttl, stager=stager)
+        # Phone audio is staged through the Phone client of `client` (sources.zoom.phone_client_for)
+        phone = phone_client_for(client) if mode == "stage" and client and phone_client_for else None
+        return cls(mode, client=client, phone_client=phone, token_ttl=ttl, stager=stager)
 
     # ---- audio_url_fn -----------------------------------------------------------------------
 
@@ -225,7 +231,8 @@ class AudioUrlProvider:
     def _staged_url(self, row: Mapping[str, Any], url: str) -> TAudioUrl:
         assert self.client is not None and self.stager is not None
         name = object_name(str(row["meeting_uuid"]), row.get("audio_file_id"), strip_query(url))
-        staged = self.stager.stage(self.client.download(url), name)
+        phone = row.get("source") == PHONE_SOURCE and self.phone_client
+        staged = self.stager.stage((phone or self.client).download(url), name)
         return self.stager.sign(staged.path)
 
     def close(self) -> None:

@@ -178,6 +178,9 @@ class ZoomClient:
         self.max_connect_attempts = max(1, max_connect_attempts)
         # set by the caller on Ctrl-C / SIGTERM: no new request starts, and back-off waits end at once
         self.stop = threading.Event()
+        # the rate-limit category of this client's file downloads; None: not paced (meeting files come from
+        # the file host, not the API). The Phone client's downloads are API calls (phone_client.py).
+        self.download_category: str | None = None
         self._sleep = sleep or self.stop.wait
         self._stats_lock = threading.Lock()
         self._stats: dict[str, Counter[str]] = {c.value: Counter() for c in settings.Category}
@@ -302,7 +305,7 @@ class ZoomClient:
         while True:
             attempt += 1
             try:
-                resp = self._send(None, "download", url, None, auth=auth, stream=True)
+                resp = self._send(self.download_category, "download", url, None, auth=auth, stream=True)
             except ZoomError as exc:
                 # a bad file is the file's problem; a refused token, a wrong setting or the daily cap is
                 # the run's, and must stop it rather than be filed as a per-file error (losing the file)

@@ -37,6 +37,8 @@ def make_phone_client(client: ZoomClient) -> ZoomClient:
         max_retry_time=client.max_retry_time,
     )
     phone.stop = client.stop
+    # Phone recordings download from an API route, `GET /phone/recording/download/{fileId}` (Medium)
+    phone.download_category = settings.Category.MEDIUM
     return phone
 
 
