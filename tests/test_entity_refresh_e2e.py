@@ -167,3 +167,13 @@ def test_bad_entity_refresh_hours_names_the_setting(value: Any) -> None:
     with pytest.raises(SettingError, match="sources.zoom.entity_refresh_hours"):
         parse_entity_refresh_hours(value)
     assert parse_entity_refresh_hours(None) == 24 and parse_entity_refresh_hours("0.5") == 0.5
+
+
+def test_a_subset_run_leaves_the_other_tables_of_a_family_due(emu: ZoomEmulator, tmp_path: Any) -> None:
+    """`--resources meetings` (or channels) reads the parent alone: the next full run must still read the
+    family's children (registrants, polls, members), not take them as refreshed and unchanged for a day."""
+    emu.reset()
+    pipeline = make_pipeline("duckdb", tmp_path)
+    load(pipeline, emu, _start(), resources=["meetings", "channels"])
+    load(pipeline, emu, _start())
+    _assert_truth(pipeline, emu)

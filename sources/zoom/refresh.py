@@ -101,6 +101,9 @@ class RunPlan:
         self._cost_before: Dict[str, Dict[str, int]] = {}
         self.previous: Dict[str, Optional[datetime]] = {}
         self._begun: set[str] = set()
+        # families of which this run loads only some tables (`--resources meetings`): read in full, remembered
+        # not at all, so the next run still reads the tables left out (registrants, polls, members)
+        self._partial: set[str] = set()
         self._changed: Dict[tuple[str, Any], bool] = {}
         self._lists_all: Dict[str, bool] = {}
         self.spent: Counter[tuple[str, str]] = Counter()
@@ -145,11 +148,17 @@ class RunPlan:
         """Called by the family's top-level resource on the main thread: binds the state, and when the
         family refreshes, stamps the time, forgets its gone parents and restarts its request count."""
         state = self._bind()
+        partial = not _all_selected(family)
+        with self._lock:
+            if partial:
+                self._partial.add(family)
         refresh = self.refreshes(family)
         with self._lock:
             if family in self._begun:
                 return refresh
             self._begun.add(family)
+            if partial:
+                return True
             if refresh:
                 state["refreshed"][family] = self.now.isoformat()
                 state["gone"].pop(family, None)
@@ -196,6 +205,8 @@ class RunPlan:
         a run that loads only one of them leaves the other's changes for its next run."""
         ident = record.get("id")
         with self._lock:
+            if _FAMILY_OF_READER.get(reader) in self._partial:
+                return True  # a subset run: the next full run must still see it as changed
             if (reader, ident) in self._changed:
                 return self._changed[(reader, ident)]
         state = self._bind()
@@ -254,7 +265,12 @@ class RunPlan:
         with self._lock:
             self.spent[(family, category)] += n
             state = self._state
-            if state is not None and family in ENTITY_FAMILIES and family in self._begun:
+            if (
+                state is not None
+                and family in ENTITY_FAMILIES
+                and family in self._begun
+                and family not in self._partial
+            ):
                 cost = state["cost"].get(family)
                 if cost is not None and self._refreshed_now(family):
                     cost[category] = cost.get(category, 0) + n
@@ -276,6 +292,7 @@ class RunPlan:
         return (
             self.stateless
             or self.force
+            or family in self._partial
             or last is None
             or self.now - last >= timedelta(hours=self.refresh_hours)
         )
@@ -284,6 +301,21 @@ class RunPlan:
         """Entity families this run began: whether each was refreshed."""
         with self._lock:
             return {f: self._refreshed_now(f) for f in sorted(self._begun) if f in ENTITY_FAMILIES}
+
+
+_FAMILY_OF_READER = {reader: family for family, reader in READERS.items()}
+
+
+def _all_selected(family: str) -> bool:
+    """Whether this run loads every table of `family` (True outside a dlt source: nothing to tell)."""
+    try:
+        selected = set(dlt.current.source().selected_resources)
+    except Exception:  # no source in context (the plan's unit tests)
+        return True
+    tables = [
+        t.name for t in TABLES if not t.hidden and t.refresh is Refresh.MERGE and _root(t.name) == family
+    ]
+    return all(t in selected for t in tables)
 
 
 def _uuid(path: Mapping[str, Any]) -> Optional[str]:
