@@ -117,6 +117,24 @@ def test_without_the_phone_scope_the_phone_tables_are_skipped_with_one_warning(t
     assert len(warned) == 1
 
 
+def test_a_phone_scope_granted_later_loads_the_whole_history(tmp_path) -> None:
+    """A run without a Phone scope skips the tables it can't read without moving their cursors: once the
+    admin adds the scope, the next run reads the six months, not just the lag (it read only the lag)."""
+    pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)
+    tables = ["users", "phone_users", "phone_calls", "phone_recordings"]
+    with ZoomEmulator(**{**ACCOUNT, "phone_transcript_faults": {}}) as emu:
+        emu.configure(missing_scopes=["phone:read:admin"])  # the app has no Phone at all yet
+        load(pipeline, emu, START, resources=tables)
+        emu.configure(missing_scopes=["phone_recording:read:admin"])  # Phone, but not its recordings
+        load(pipeline, emu, START, resources=tables)
+        emu.configure(missing_scopes=[])
+        load(pipeline, emu, START, resources=tables)
+        truth = emu.truth()
+    for table in tables[1:]:
+        key = table_key(table)
+        assert sorted(warehouse_rows(pipeline, table, key)) == sorted(truth_rows(truth, table, key)), table
+
+
 def test_a_fixed_range_backfill_in_steps_loads_every_phone_window(tmp_path) -> None:
     """--start-date/--end-date walks the range in steps; the Phone tables read each step's windows."""
     pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)

@@ -85,8 +85,33 @@ def _windows(start: datetime, end: datetime) -> List[Tuple[Any, Any]]:
 
 
 def _moved(run: ZoomRun, resource: str, end: datetime) -> None:
-    if not run.explicit_range:
-        dlt.current.resource_state(resource)["window_cursor"] = end.isoformat()
+    """Moves the cursor, unless the run can't read `resource` (a missing scope, no Phone on the account):
+    once the admin grants it, the next run reads the whole history, not just the lag. A window's listing
+    may fail after this (the windows run in dlt's pool): `_unmove` puts the cursor back then."""
+    if run.explicit_range:
+        return
+    state = dlt.current.resource_state(resource)  # a plain dict: workers may restore it until extract ends
+    before = state.get("window_cursor")
+    state["window_cursor"] = end.isoformat()
+    _cursors(run)[resource] = (state, before)
+    if run.feature_disabled(resource) or run.feature_disabled("phone_users"):
+        _unmove(run, resource)
+
+
+def _cursors(run: ZoomRun) -> Dict[str, Tuple[Dict[str, Any], Any]]:
+    """Each Phone table's cursor dict and its value before this run moved it."""
+    return run.once(("phone_cursors",), dict)  # type: ignore[no-any-return]
+
+
+def _unmove(run: ZoomRun, resource: str) -> None:
+    moved = _cursors(run).get(resource)
+    if moved is None:
+        return  # not moved yet: `_moved` sees the table skipped
+    state, before = moved
+    if before is None:
+        state.pop("window_cursor", None)
+    else:
+        state["window_cursor"] = before
 
 
 def _list(run: ZoomRun, resource: str, endpoint: str, **params: Any) -> Optional[List[Dict[str, Any]]]:
@@ -99,6 +124,7 @@ def _list(run: ZoomRun, resource: str, endpoint: str, **params: Any) -> Optional
         rows = [r for page in phone_client(run).paginate(endpoint, params=params) for r in page]
     except (ZoomScopeError, ZoomFeatureUnavailable) as exc:
         run.warn_once(resource, str(exc))
+        _unmove(run, resource)
         return None
     except (ZoomBadRequest, ZoomNotFound) as exc:
         if isinstance(exc, ZoomPageTokenExpired):
