@@ -22,6 +22,7 @@ from sources.zoom.config_values import (
 )
 from sources.zoom.dates import parse_time
 from sources.zoom.factory import client_from_config
+from sources.zoom.instances import unreadable
 from sources.zoom.phone_client import phone_stats
 from sources.zoom.run_context import RunStats
 from sources.zoom.windows import after_windows
@@ -272,7 +273,9 @@ def load_zoom(
         for _ in range(1000):  # bounded: each step moves every cursor forward by up to windows_per_run months
             step(names, max_windows=windows_per_run)
             names = time_bound
-            if not time_bound or _caught_up(pipeline, time_bound, now):
+            # a table skipped for a missing scope keeps its cursor (instances.py): not one to wait for
+            waiting = [r for r in time_bound if not unreadable(r, stats.is_missing)]
+            if not waiting or _caught_up(pipeline, waiting, now):
                 break
     summary.requests = {**client.stats(), **phone_stats(client)}
     summary.skipped = stats.skipped

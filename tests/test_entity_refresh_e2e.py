@@ -177,3 +177,25 @@ def test_a_subset_run_leaves_the_other_tables_of_a_family_due(emu: ZoomEmulator,
     load(pipeline, emu, _start(), resources=["meetings", "channels"])
     load(pipeline, emu, _start())
     _assert_truth(pipeline, emu)
+
+
+def test_recordings_skipped_for_a_missing_scope_load_in_full_once_it_is_granted(
+    emu: ZoomEmulator, tmp_path: Any
+) -> None:
+    """A run without `recording:read:admin` reads no recording: their cursors stay, so the run after the
+    admin grants it reads the whole history, not just the lag window."""
+    emu.reset()
+    pipeline = make_pipeline("duckdb", tmp_path)
+    tables = ["recordings", "recording_files"]
+    try:
+        emu.configure(missing_scopes=["recording:read:admin"])
+        skipped = load(pipeline, emu, _start(), resources=tables)
+        assert skipped.steps == 1  # a cursor that stays is not one to walk to now, step after step
+    finally:
+        emu.configure(missing_scopes=[])
+    load(pipeline, emu, _start(), resources=tables)
+    truth = emu.truth()
+    for table in tables:
+        key = table_key(table)
+        got, expected = warehouse_rows(pipeline, table, key), truth_rows(truth, table, key)
+        assert expected and sorted(map(repr, got)) == sorted(map(repr, expected)), table

@@ -105,6 +105,8 @@ EXPLICIT = "explicit"  # found in the run's `--instances` list
 def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
     """Yields one instance reference per instance and listing (see `InstanceRef`)."""
     selected = [r for r in time_bound() if r in dlt.current.source().selected_resources]
+    # tables an earlier step of this load found unreadable (a missing scope) hold no window back
+    selected = [r for r in selected if not unreadable(r, run.feature_disabled)]
     run.plan.bind()
     if run.instance_uuids:
         yield from _explicit_instances(run, selected)
@@ -148,7 +150,20 @@ def iter_instances(run: ZoomRun) -> Iterator[TDataItem]:
             yield bundle
     if not run.explicit_range:
         for resource, (_, resource_end) in ranges.items():
+            if unreadable(resource, run.feature_disabled):
+                continue  # once the admin grants the scope, the next run reads the history, not the lag
             dlt.current.resource_state(resource)["window_cursor"] = resource_end.isoformat()
+
+
+# the listing that finds each kind of instance, where a missing scope skips it for the whole account
+_KIND_LISTINGS = {RECORDING: "recordings", REPORT: "report_meetings"}
+
+
+def unreadable(resource: str, skipped: Callable[[str], bool]) -> bool:
+    """Whether every listing that feeds `resource` was skipped for the account (`skipped`: a missing
+    scope, `ZoomRun.feature_disabled` or `RunStats.is_missing`): it read nothing, so its cursor stays."""
+    kinds = table(resource).kinds
+    return bool(kinds) and all(k in _KIND_LISTINGS and skipped(_KIND_LISTINGS[k]) for k in kinds)
 
 
 def _explicit_instances(run: ZoomRun, selected: List[str]) -> Iterator[Dict[str, Any]]:
