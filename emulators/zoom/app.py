@@ -15,7 +15,7 @@ from .data import Dataset, generate
 from .downloads import download, file_host, play_page
 from .errors import ZoomHTTPError, invalid_token
 from .faults import Dropped, Faults
-from .oauth import TokenStore, route_scope, token_endpoint
+from .oauth import TokenStore, missing_scope, token_endpoint
 from .paging import PageTokens
 from .paths import Router, not_recognized
 from .ratelimit import RateLimiter
@@ -100,8 +100,8 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
             raise invalid_token()
         if found is None or request.method != "GET":
             raise not_recognized()
-        scope = route_scope(found[0].template)
-        if scope in state.knobs.missing_scopes:
+        scope = missing_scope(found[0].template, state.knobs.missing_scopes)
+        if scope is not None:
             raise ZoomHTTPError(400, 4711, f"Invalid access token, does not contain scopes:[{scope}].")
         forced = faults.forced_429(category)
         if forced is not None:

@@ -21,6 +21,18 @@ SCOPES = (
 )
 
 
+# granular scopes an app may lack on top of the classic one a route needs (the classic scope covers them)
+GRANULAR = {"/phone/recording_transcript/": "phone:read:recording_transcript:admin"}
+
+
+def missing_scope(template: str, missing: list) -> str | None:
+    """The scope (classic, or a granular one of ZOOM_API §10.2) the app lacks for a route, if any."""
+    classic = route_scope(template)
+    if classic in missing:
+        return classic
+    return next((g for prefix, g in GRANULAR.items() if template.startswith(prefix) and g in missing), None)
+
+
 def route_scope(template: str) -> str:
     """The classic scope a /v2 route needs (ZOOM_API §3 lists them per endpoint)."""
     if template.startswith("/phone/"):
