@@ -135,6 +135,33 @@ def test_a_phone_scope_granted_later_loads_the_whole_history(tmp_path) -> None:
         assert sorted(warehouse_rows(pipeline, table, key)) == sorted(truth_rows(truth, table, key)), table
 
 
+def test_without_the_transcript_scope_calls_wait_and_their_transcripts_land_once_it_is_granted(
+    tmp_path, caplog
+) -> None:
+    """A granular app with the recordings scope but not `phone:read:recording_transcript:admin`: the load
+    goes on (it failed, meetings and all), one warning, the calls wait like a 12002; granted, they land."""
+    pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)
+    tables = ["users", *PHONE_TABLES]
+    with ZoomEmulator(**{**ACCOUNT, "phone_transcript_faults": {}}) as emu:
+        emu.configure(missing_scopes=["phone:read:recording_transcript:admin"])
+        with caplog.at_level("WARNING"):
+            summary = load(pipeline, emu, START, resources=tables)
+        assert list(summary.features_missing) == ["phone_transcripts"]
+        assert len([r for r in caplog.records if "phone_transcripts skipped" in r.getMessage()]) == 1
+        assert summary.rows.get("phone_recordings") and not summary.rows.get("phone_transcripts")
+        assert not any(c["ready"] for c in _phone_calls(pipeline).values())
+        emu.configure(missing_scopes=[])
+        load(pipeline, emu, START, resources=tables, lag_days=0)
+        truth = emu.truth()
+    for table in PHONE_TABLES:
+        key = table_key(table)
+        assert sorted(warehouse_rows(pipeline, table, key)) == sorted(truth_rows(truth, table, key)), table
+    calls = _phone_calls(pipeline)
+    assert truth["phone"]["calls"] and all(c["ready"] for c in calls.values())
+    for c in truth["phone"]["calls"]:
+        assert calls[f"zoom_phone:{c['recording_id']}"]["transcript"] == c["transcript"]
+
+
 def test_a_fixed_range_backfill_in_steps_loads_every_phone_window(tmp_path) -> None:
     """--start-date/--end-date walks the range in steps; the Phone tables read each step's windows."""
     pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)

@@ -354,12 +354,20 @@ def kendo_call(run: ZoomRun, rec: Dict[str, Any], window: Tuple[Any, Any]) -> Di
 def _transcript(run: ZoomRun, rid: str, call: Dict[str, Any]) -> Tuple[str, Dict[str, Any], List[Any]]:
     """(recording id, its `calls` row with the transcript, the transcript / segment / error items)."""
     call = dict(call, processing=False)
+    waiting = dict(call, processing=True, ready=False)
+    if run.feature_disabled("phone_transcripts"):
+        return rid, waiting, []
     try:
         body = phone_client(run).get("phone_transcript", recording_id=rid)
+    except ZoomScopeError as exc:
+        # the app lacks the transcript scope (granular apps can): warned once; the calls wait like a 12002,
+        # so their transcripts land once the admin adds it
+        run.warn_once("phone_transcripts", str(exc))
+        return rid, waiting, []
     except (ZoomBadRequest, ZoomNotFound, ZoomFeatureUnavailable) as exc:
         if exc.code == STILL_TRANSCRIBING:
             logger.info("phone recording %s: transcript still being made; asked again next run", rid)
-            return rid, dict(call, processing=True, ready=False), []
+            return rid, waiting, []
         if exc.code not in NO_TRANSCRIPT_CODES and not isinstance(exc, ZoomNotFound):
             raise
         reason = f"code {exc.code}: {exc.zoom_message or exc.message}"
