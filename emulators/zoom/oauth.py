@@ -22,7 +22,10 @@ SCOPES = (
 
 
 # granular scopes an app may lack on top of the classic one a route needs (the classic scope covers them)
-GRANULAR = {"/phone/recording_transcript/": "phone:read:recording_transcript:admin"}
+GRANULAR = {
+    "/phone/recording_transcript/": "phone:read:recording_transcript:admin",
+    "/phone/call_history/": "phone:read:call_log:admin",  # one call's detail (call_elements[])
+}
 
 
 def missing_scope(template: str, missing: list) -> str | None:
