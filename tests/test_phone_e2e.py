@@ -162,6 +162,25 @@ def test_without_the_transcript_scope_calls_wait_and_their_transcripts_land_once
         assert calls[f"zoom_phone:{c['recording_id']}"]["transcript"] == c["transcript"]
 
 
+def test_without_the_call_detail_scope_the_legs_load_once_it_is_granted(tmp_path, caplog) -> None:
+    """Granular `phone:read:call_log:admin` missing: one warning, the rest loads (the first call's 4711
+    failed the whole load), and phone_calls keeps its cursor so the legs of every call load once granted."""
+    pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)
+    tables = ["users", "phone_users", "phone_calls", "phone_call_elements"]
+    with ZoomEmulator(**{**ACCOUNT, "phone_transcript_faults": {}}) as emu:
+        emu.configure(missing_scopes=["phone:read:call_log:admin"])
+        with caplog.at_level("WARNING"):
+            summary = load(pipeline, emu, START, resources=tables)
+        assert list(summary.features_missing) == ["phone_call_elements"]
+        assert len([r for r in caplog.records if "phone_call_elements skipped" in r.getMessage()]) == 1
+        emu.configure(missing_scopes=[])
+        load(pipeline, emu, START, resources=tables)
+        truth = emu.truth()
+    for table in tables[1:]:
+        key = table_key(table)
+        assert sorted(warehouse_rows(pipeline, table, key)) == sorted(truth_rows(truth, table, key)), table
+
+
 def test_a_fixed_range_backfill_in_steps_loads_every_phone_window(tmp_path) -> None:
     """--start-date/--end-date walks the range in steps; the Phone tables read each step's windows."""
     pipeline = zoom_helpers.make_pipeline("duckdb", tmp_path)

@@ -94,7 +94,8 @@ def _moved(run: ZoomRun, resource: str, end: datetime) -> None:
     before = state.get("window_cursor")
     state["window_cursor"] = end.isoformat()
     _cursors(run)[resource] = (state, before)
-    if run.feature_disabled(resource) or run.feature_disabled("phone_users"):
+    skipped = [resource, "phone_users"] + (["phone_call_elements"] if resource == "phone_calls" else [])
+    if any(run.feature_disabled(r) for r in skipped):
         _unmove(run, resource)
 
 
@@ -228,8 +229,16 @@ def iter_call_elements(run: ZoomRun, calls: TDataItem) -> Iterator[TDataItem]:
 
 @dlt.defer
 def _elements(run: ZoomRun, uuid: str) -> Iterator[TDataItems]:
+    if run.feature_disabled("phone_call_elements"):
+        return iter([])
     try:
         detail = phone_client(run).get("phone_call_history_detail", call_history_uuid=uuid)
+    except ZoomScopeError as exc:
+        # the app lacks the call-detail scope (granular apps can): warned once; phone_calls keeps its cursor
+        # (the legs hang off its rows), so every call's legs are read once the admin adds it
+        run.warn_once("phone_call_elements", str(exc))
+        _unmove(run, "phone_calls")
+        return iter([])
     except ZoomNotFound as exc:
         run.skip("phone_call_elements", f"not found (code {exc.code})")
         return iter([])
