@@ -107,3 +107,7 @@ def test_sources_setting_is_checked() -> None:
     assert call_sources("meetings, phone") == ("meetings", "phone")
     with pytest.raises(KendoConfigError, match="destination.kendo.sources"):
         call_sources("webinars")
+    # `sources = true` or a table in TOML names the setting (was a bare TypeError, or a dict's keys taken)
+    for odd in (True, 0, {"phone": 1}):
+        with pytest.raises(KendoConfigError, match="destination.kendo.sources"):
+            call_sources(odd)

@@ -63,6 +63,8 @@ def call_sources(value: Any) -> tuple[str, ...]:
             value = json.loads(value)
         except ValueError:
             pass
+    if not isinstance(value, (str, list, tuple)):  # `sources = true`, a number or a table in TOML
+        raise KendoConfigError(f"{SOURCES_SETTING} must list {' and/or '.join(CALL_SOURCES)}, not {value!r}")
     items = value.split(",") if isinstance(value, str) else list(value)
     chosen = tuple(dict.fromkeys(str(v).strip().lower() for v in items if str(v).strip()))
     unknown = [v for v in chosen if v not in CALL_SOURCES]
