@@ -88,3 +88,15 @@ def test_instance_listings_run_for_a_backfill_step_even_between_refreshes() -> N
     assert step1.lists_all(MEETINGS, NOW - timedelta(days=90))  # step 1 of a backfill (refresh)
     assert plan(state, 1).lists_all(MEETINGS, NOW)  # step 2 reaches far past the last full listing
     assert not plan(state, 2).lists_all(MEETINGS, NOW + timedelta(hours=2))  # an hourly run
+
+
+def test_an_empty_child_of_a_recent_instance_is_asked_again() -> None:
+    """Poll results or Q&A empty right after a meeting may still come (a long meeting, Zoom's lag): only an
+    instance older than the lag plus a day is remembered as empty."""
+    state: Dict[str, Any] = {}
+    run = plan(state)
+    run.remember("meeting_poll_results", {"meeting_uuid": "recent"}, NOW - timedelta(hours=3))
+    run.remember("meeting_poll_results", {"meeting_uuid": "old"}, NOW - timedelta(seconds=LAG, days=2))
+    later = plan(state, 1)
+    assert not later.known("meeting_poll_results", "meeting_poll_results", {"meeting_uuid": "recent"})
+    assert later.known("meeting_poll_results", "meeting_poll_results", {"meeting_uuid": "old"})

@@ -53,7 +53,7 @@ def iter_meeting_poll_results(run: ZoomRun, bundle: TDataItem) -> Iterator[TData
         return
     body = run.get_or_skip("meeting_poll_results", meeting_uuid=bundle["uuid"])
     if body is not None and not body.get("questions"):  # an ended instance without polls stays so
-        run.plan.remember("meeting_poll_results", {"meeting_uuid": bundle["uuid"]})
+        run.plan.remember("meeting_poll_results", {"meeting_uuid": bundle["uuid"]}, bundle.get("start_time"))
     if body:
         rows = poll_answer_rows(
             body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"]
@@ -67,7 +67,7 @@ def iter_meeting_qa(run: ZoomRun, bundle: TDataItem) -> Iterator[TDataItem]:
         return
     body = run.get_or_skip("past_meeting_qa", meeting_uuid=bundle["uuid"])
     if body is not None and not body.get("questions"):  # nor does one without questions
-        run.plan.remember("past_meeting_qa", {"meeting_uuid": bundle["uuid"]})
+        run.plan.remember("past_meeting_qa", {"meeting_uuid": bundle["uuid"]}, bundle.get("start_time"))
     if body:
         rows = qa_rows(body.get("questions") or [], meeting_uuid=bundle["uuid"], meeting_id=bundle["id"])
         yield from screened(run, "past_meeting_qa", rows)

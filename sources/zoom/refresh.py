@@ -9,7 +9,7 @@ in between:
 - does not ask again about a parent known to be gone (404) or without the feature (a user without a
   webinar licence) until the next refresh;
 - and, like every run, never asks again for a child known to be empty for an ended instance (no poll
-  results, no Q&A, 404): an ended instance's polls and Q&A don't change.
+  results, no Q&A, 404) older than the lag plus a day: a settled instance's polls and Q&A don't change.
 A refresh run widens the instance tables' range back to the previous refresh (minus the lag), so an
 instance only a per-meeting listing finds (one person, no recording: no report, no recording lists it) is
 read then.
@@ -93,6 +93,7 @@ class RunPlan:
         self.now = now
         self.refresh_hours = refresh_hours
         self.lag_seconds = lag_seconds
+        self._settled_after = timedelta(seconds=lag_seconds, days=1)
         self.force = force
         self.stateless = stateless
         self._lock = threading.Lock()
@@ -236,15 +237,18 @@ class RunPlan:
                 self.avoided[ENDPOINTS[endpoint].category.value] += 1
         return hit
 
-    def remember(self, resource: str, path: Mapping[str, Any]) -> None:
+    def remember(self, resource: str, path: Mapping[str, Any], started_at: Optional[datetime] = None) -> None:
         """Zoom said `resource` at `path` is gone (404) or lacks the feature, or an ended instance's child
         is empty: don't ask again (an instance's child whose answer is final, `final_when_ended` in
-        registry.py: ever; a parent: until its family refreshes)."""
+        registry.py: ever, once the instance `started_at` is older than the lag plus a day; a parent: until
+        its family refreshes)."""
         state = self._bind()
         uuid = _uuid(path)
         entry_of = BY_NAME.get(resource)
         if uuid is not None and not (entry_of and entry_of.final_when_ended):
             return  # e.g. participants: Zoom may have them later (the lag's reason)
+        if uuid is not None and started_at is not None and started_at > self.now - self._settled_after:
+            return  # a recent instance (a long meeting may still run, Zoom's data may lag): ask again
         with self._lock:
             if uuid is not None:
                 entry = state["empty"].setdefault(uuid, {"at": self.now.isoformat(), "tables": []})
