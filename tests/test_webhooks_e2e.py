@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import requests
 from aiohttp import ClientSession, web
-from webhook_helpers import SCRIPT, SECRET, Receiver, queue_rows, wait_for
+from webhook_helpers import SCRIPT, SECRET, Receiver, hook_url, queue_rows, wait_for
 
 from emulators._server import BackgroundServer, free_port
 from emulators.zoom import ZoomEmulator
@@ -31,10 +31,6 @@ START = (datetime.now(UTC) - timedelta(days=20)).date().isoformat()
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=11, users=1, days_of_history=7, rate_limits=False, latency_ms=0) as e:
         yield e
-
-
-def hook_url(r: Receiver) -> str:
-    return f"{r.url}/zoom/webhooks"
 
 
 def webhook_events(tmp: Path) -> List[tuple]:

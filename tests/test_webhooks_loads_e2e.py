@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import requests
 from aiohttp import ClientSession, web
-from webhook_helpers import SECRET, Receiver, queue_rows, wait_for
+from webhook_helpers import SECRET, Receiver, hook_url, queue_rows, wait_for
 
 from emulators._server import BackgroundServer
 from emulators.zoom import ZoomEmulator
@@ -24,10 +24,6 @@ SETTLE = "_settle.meeting_participants"  # the worker's own follow-up job (pipel
 def emu() -> Iterator[ZoomEmulator]:
     with ZoomEmulator(seed=21, users=1, days_of_history=3, rate_limits=False, latency_ms=0) as e:
         yield e
-
-
-def hook_url(r: Receiver) -> str:
-    return f"{r.url}/zoom/webhooks"
 
 
 def query(tmp: Path, sql: str) -> List[tuple]:

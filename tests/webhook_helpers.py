@@ -22,6 +22,11 @@ SCRIPT = str(Path(sys.executable).parent / "zoom-pipeline")
 SECRET = "whsec-e2e"
 
 
+def hook_url(r: "Receiver") -> str:
+    """Where the emulator delivers to a running receiver."""
+    return f"{r.url}/zoom/webhooks"
+
+
 class Receiver:
     """One `webhooks serve` process on 127.0.0.1 (DuckDB file under `tmp` unless `args` say otherwise)."""
 
