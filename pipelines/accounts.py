@@ -133,7 +133,7 @@ def _credentials(name: str) -> TZoomCredentials:
     if missing:
         raise SettingError(
             f"{base}.{missing[0]} is not set: account {name!r} needs its own "
-            f"{', '.join(required)} (they are never taken from sources.zoom.credentials)"
+            f"{', '.join(required)} (a named account never borrows the unnamed one's [sources.zoom] credentials)"
         )
     for f in fields:
         setattr(creds, f, None if raw[f] is None else str(raw[f]))

@@ -92,6 +92,7 @@ def test_bad_account_config_names_the_setting(tmp_path, acme, key, value, settin
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and setting in lines[0], done.stderr
+    assert f"taken from sources.zoom.accounts.{name}" not in lines[0]  # the hint about the unnamed one stays true
 
 
 def test_webhook_server_of_an_account_needs_the_account_s_own_secret_token(tmp_path, acme) -> None:
