@@ -16,6 +16,7 @@ The warehouse: `ZOOM_DESTINATION` (duckdb | postgres, default duckdb; Postgres c
 pipelines/zoom_pipeline.py. `ZOOM_WAIT_LOCK`: seconds a run waits for the account's lock (default 600).
 """
 
+import difflib
 import os
 from argparse import ArgumentTypeError
 from typing import Any, Iterator, Sequence
@@ -58,7 +59,23 @@ POOL = "zoom"
 PARTITION_TAG = "dagster/partition"
 
 
+SETTINGS = ("ZOOM_DESTINATION", "ZOOM_DUCKDB_PATH", "ZOOM_WAIT_LOCK")
+
+
+def _check_setting_names() -> None:
+    """A misspelt setting would be ignored silently (a load into the wrong warehouse): name it. Only near
+    misses count, so other tools' ZOOM_* variables (ZOOM_CLIENT_ID ...) pass; values are never shown."""
+    for key in sorted(os.environ):
+        if key.startswith("ZOOM_") and key not in SETTINGS:
+            near = difflib.get_close_matches(key, SETTINGS, n=1, cutoff=0.8)
+            if near:
+                raise SettingError(
+                    f"{key}: not a setting; did you mean {near[0]}? (one of {', '.join(SETTINGS)})"
+                )
+
+
 def _destination() -> str:
+    _check_setting_names()
     value = os.environ.get("ZOOM_DESTINATION", "duckdb")
     if value not in DESTINATIONS:
         raise SettingError(f"ZOOM_DESTINATION: {value!r} is not {' or '.join(DESTINATIONS)}")

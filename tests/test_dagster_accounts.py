@@ -231,3 +231,17 @@ def test_a_bad_environment_setting_is_one_error_naming_it(setting: str, value: s
     with pytest.raises(SettingError, match=f"^{setting}: {value!r} ") as err:
         read()
     assert "--" not in str(err.value)  # not the CLI's flag: a Dagster run has none
+
+
+@pytest.mark.parametrize("typo", ["ZOOM_DESTINATON", "ZOOM_DUCKDBPATH", "ZOOM_WAITLOCK"])
+def test_a_misspelt_environment_setting_is_one_error_naming_it(typo: str, monkeypatch) -> None:
+    from pipelines import dagster_defs
+    from sources.zoom.config_values import SettingError
+
+    monkeypatch.setenv(typo, "postgres")  # silently ignored, it would load into the wrong warehouse
+    monkeypatch.setenv("ZOOM_CLIENT_SECRET", "s3cret")  # another tool's variable is not a typo
+    with pytest.raises(SettingError, match=f"^{typo}: ") as err:
+        dagster_defs._destination()
+    assert "postgres" not in str(err.value) and "s3cret" not in str(err.value)
+    monkeypatch.delenv(typo)
+    assert dagster_defs._destination() in ("duckdb", "postgres")
