@@ -245,3 +245,14 @@ def test_a_misspelt_environment_setting_is_one_error_naming_it(typo: str, monkey
     assert "postgres" not in str(err.value) and "s3cret" not in str(err.value)
     monkeypatch.delenv(typo)
     assert dagster_defs._destination() in ("duckdb", "postgres")
+
+
+def test_the_dagster_extra_brings_the_ui_that_dagster_dev_needs() -> None:
+    """`dagster dev` (README) exits with 'dagster-webserver must be installed' without it; same version as dagster."""
+    import tomllib
+
+    extra = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["dagster"]
+    pins = dict(req.split("==") for req in extra)
+    assert pins.get("dagster-webserver") == pins["dagster"]
