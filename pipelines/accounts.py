@@ -20,6 +20,7 @@ here, so they share one code path.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -152,6 +153,7 @@ def get_account(name: Optional[str]) -> Account:
             f"--account: no Zoom account {name!r} is configured (configured: {listed}); "
             f"add [{SECTION}.{name}.credentials] to .dlt/secrets.toml"
         )
+    _check_no_stray_table(name, names)
     section = f"{SECTION}.{name}"
 
     def own_or_shared(key: str) -> Any:
@@ -172,6 +174,18 @@ def get_account(name: Optional[str]) -> Account:
         start_date=None if start is None else str(start),
         kendo_api_key=None if key is None else str(key),
     )
+
+
+def _check_no_stray_table(name: str, names: List[str]) -> None:
+    """A table without credentials named like `name` (acmee beside acme) is a typo: the settings in it would
+    be ignored silently (acme loading from Zoom's default URL, without its Kendo key)."""
+    for other in difflib.get_close_matches(name, [n for n in names if n != name], n=len(names), cutoff=0.75):
+        base = f"{SECTION}.{other}.credentials"
+        if all(_value(f"{base}.{f}") is None for f in dict.fromkeys(_S2S + _USER)):
+            raise SettingError(
+                f"{SECTION}.{other}: has no credentials; did you mean account {name!r}? "
+                f"(the settings there are not used: rename the table to [{SECTION}.{name}])"
+            )
 
 
 def account_of_pipeline(pipeline_name: str) -> Account:

@@ -92,7 +92,9 @@ def test_bad_account_config_names_the_setting(tmp_path, acme, key, value, settin
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and setting in lines[0], done.stderr
-    assert f"taken from sources.zoom.accounts.{name}" not in lines[0]  # the hint about the unnamed one stays true
+    assert (
+        f"taken from sources.zoom.accounts.{name}" not in lines[0]
+    )  # the hint about the unnamed one stays true
 
 
 def test_webhook_server_of_an_account_needs_the_account_s_own_secret_token(tmp_path, acme) -> None:
@@ -229,3 +231,19 @@ def test_a_shared_token_zoom_rejects_is_not_handed_out_again(tmp_path, acme, mon
     assert later.get("users", params={"page_size": 1})["users"]
     assert account_client(get_account("acme")).get("users", params={"page_size": 1})["users"]  # the saved one
     assert acme.stats()["token_requests"] - before == 1
+
+
+def test_an_account_s_settings_under_a_misspelt_name_are_one_error(monkeypatch) -> None:
+    """[sources.zoom.accounts.acmee] beside acme's credentials: acme's base_url, start_date and Kendo key would
+    be ignored silently (acme loaded from Zoom's default URL); its run names the stray table instead."""
+    from pipelines.accounts import get_account
+    from sources.zoom.config_values import SettingError
+
+    for field in ("ACCOUNT_ID", "CLIENT_ID", "CLIENT_SECRET"):
+        monkeypatch.setenv(f"SOURCES__ZOOM__ACCOUNTS__ACME__CREDENTIALS__{field}", "x")
+    monkeypatch.setenv("SOURCES__ZOOM__ACCOUNTS__ACMEE__KENDO_API_KEY", "k-secret")
+    with pytest.raises(SettingError, match=r"^sources\.zoom\.accounts\.acmee: .*'acme'") as err:
+        get_account("acme")
+    assert "k-secret" not in str(err.value)
+    monkeypatch.setenv("SOURCES__ZOOM__ACCOUNTS__ACMEE__CREDENTIALS__ACCOUNT_ID", "y")  # a real account
+    assert get_account("acme").name == "acme"
