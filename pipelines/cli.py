@@ -192,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write the offline HTML report (charts) from the analyst views")
     _warehouse_args(report)
-    report.add_argument("--out", default="zoom_report.html", help="HTML file (default zoom_report.html)")
+    report.add_argument(
+        "--out", default=None, help="HTML file (default zoom_report.html; zoom_report_<account>.html)"
+    )
     report.add_argument(
         "--screenshot", metavar="PNG", help="also save a PNG of the page, taken offline by headless Chromium"
     )
@@ -412,7 +414,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with RunLock.for_pipeline(pipeline, args.wait_lock, args.stop):
         require_loaded(pipeline)
         refresh_views_for_reading(pipeline)  # this version's views, even on a dataset an older one loaded
-        path = write_report(pipeline, args.out)
+        # a named account's report sits beside the others, as its DuckDB file does: never overwrites them
+        path = write_report(pipeline, args.out or account.duckdb_path("zoom_report.html"))
     print(f"Report: {path}")
     if args.screenshot:
         from .analyst.screenshot import screenshot

@@ -56,7 +56,7 @@ def _materialize(defs: Any, name: str) -> bool:
     ).success
 
 
-def test_partitions_one_after_the_other_and_concurrently(configured) -> None:
+def test_partitions_one_after_the_other_and_concurrently(configured, tmp_path, monkeypatch) -> None:
     from pipelines.dagster_defs import build_definitions  # here: importing it builds a dlt pipeline
 
     emus, base = configured
@@ -81,6 +81,14 @@ def test_partitions_one_after_the_other_and_concurrently(configured) -> None:
     context = dagster.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 1, 9, tzinfo=UTC))
     requests = list(schedule(context))
     assert sorted(r.partition_key for r in requests) == ["acme", "beta"]
+
+    # each account's report has its own default file, as its DuckDB file has (one would overwrite the other)
+    from pipelines.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in emus:
+        assert main(["report", "--account", name, "--duckdb-path", base]) == 0
+    assert (tmp_path / "zoom_report_acme.html").is_file() and (tmp_path / "zoom_report_beta.html").is_file()
 
 
 def test_push_job_pushes_one_account_to_its_own_kendo_team(configured, monkeypatch) -> None:
