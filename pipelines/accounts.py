@@ -149,9 +149,14 @@ def get_account(name: Optional[str]) -> Account:
     names = account_names()
     if name not in names:
         listed = ", ".join(names) if names else "none"
+        near = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.7)
+        hint = (
+            f"did you mean {near[0]!r}?"
+            if near
+            else f"add [{SECTION}.{name}.credentials] to .dlt/secrets.toml"
+        )
         raise UnknownAccount(
-            f"--account: no Zoom account {name!r} is configured (configured: {listed}); "
-            f"add [{SECTION}.{name}.credentials] to .dlt/secrets.toml"
+            f"--account: no Zoom account {name!r} is configured (configured: {listed}); {hint}"
         )
     _check_no_stray_table(name, names)
     section = f"{SECTION}.{name}"

@@ -247,3 +247,14 @@ def test_an_account_s_settings_under_a_misspelt_name_are_one_error(monkeypatch) 
     assert "k-secret" not in str(err.value)
     monkeypatch.setenv("SOURCES__ZOOM__ACCOUNTS__ACMEE__CREDENTIALS__ACCOUNT_ID", "y")  # a real account
     assert get_account("acme").name == "acme"
+
+
+@pytest.mark.parametrize("typo", ["Acme", "acmee", "amce"])
+def test_a_misspelt_account_name_suggests_the_configured_one(typo: str, monkeypatch) -> None:
+    from pipelines.accounts import UnknownAccount, get_account
+
+    for field in ("ACCOUNT_ID", "CLIENT_ID", "CLIENT_SECRET"):
+        monkeypatch.setenv(f"SOURCES__ZOOM__ACCOUNTS__ACME__CREDENTIALS__{field}", "x")
+    with pytest.raises(UnknownAccount, match="did you mean 'acme'") as err:
+        get_account(typo)
+    assert f"accounts.{typo}." not in str(err.value)  # not an invitation to add the misspelt table
