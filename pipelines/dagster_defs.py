@@ -182,4 +182,17 @@ def build_definitions(names: Sequence[str]) -> Definitions:
     )
 
 
+def check_dagster_home() -> None:
+    """Dagster reads only $DAGSTER_HOME/dagster.yaml and ignores its absence (or a dagster.yml): then one
+    account's runs overlap and pool `zoom` is unbounded, silently. Without DAGSTER_HOME (a bare `dagster
+    dev`) the instance is temporary: nothing to check."""
+    home = os.environ.get("DAGSTER_HOME")
+    if home and os.path.isdir(home) and not os.path.isfile(os.path.join(home, "dagster.yaml")):
+        raise SettingError(
+            f"DAGSTER_HOME: {home} has no dagster.yaml (Dagster reads only that name): "
+            "copy deploy/dagster/dagster.yaml there"
+        )
+
+
+check_dagster_home()
 defs = build_definitions(account_names())

@@ -264,3 +264,20 @@ def test_the_dagster_extra_brings_the_ui_that_dagster_dev_needs() -> None:
     ]["dagster"]
     pins = dict(req.split("==") for req in extra)
     assert pins.get("dagster-webserver") == pins["dagster"]
+
+
+@pytest.mark.parametrize("copied_as", [None, "dagster.yml"])
+def test_a_dagster_home_without_the_shipped_config_is_one_error(copied_as, tmp_path, monkeypatch) -> None:
+    """Dagster ignores a home without dagster.yaml (or with dagster.yml): one account's runs would overlap."""
+    from pipelines import dagster_defs
+    from sources.zoom.config_values import SettingError
+
+    if copied_as:
+        (tmp_path / copied_as).write_text("concurrency: {}\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with pytest.raises(SettingError, match=r"^DAGSTER_HOME: .*dagster\.yaml.*deploy/dagster/dagster\.yaml"):
+        dagster_defs.check_dagster_home()
+    (tmp_path / "dagster.yaml").write_text("concurrency: {}\n")
+    dagster_defs.check_dagster_home()
+    monkeypatch.delenv("DAGSTER_HOME")  # `dagster dev` alone: a temporary instance, nothing to check
+    dagster_defs.check_dagster_home()
