@@ -9,13 +9,13 @@ the last 30 days (recordings). Phone routes are paced in Phone's own buckets (ap
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
 from .api_common import base_url, dataset
 from .config import HEAVY, LIGHT, MEDIUM
+from .downloads import signed_ok, signed_query
 from .errors import ZoomHTTPError
 from .files import media_bytes
 from .paging import paginate
@@ -166,9 +166,8 @@ async def download_transcript(request: web.Request, p: dict) -> dict:
         code, message = TRANSCRIPT_ERRORS[rec.transcript]
         raise ZoomHTTPError(400, code, message)
     state = request.app[STATE]
-    exp = int(time.time()) + 300
-    sig = state.tokens.sign(f"phone-transcript:{rec.id}:{exp}")
-    raise web.HTTPFound(f"{state.base_url}/rec/phone-transcript/{rec.id}?exp={exp}&sig={sig}")
+    query = signed_query(state, f"phone-transcript:{rec.id}")
+    raise web.HTTPFound(f"{state.base_url}/rec/phone-transcript/{rec.id}?{query}")
 
 
 async def transcript_file(request: web.Request) -> web.Response:
@@ -176,16 +175,8 @@ async def transcript_file(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.stats.requests["GET /rec/phone-transcript/{recordingId}"] += 1
     rec_id = request.match_info["token"]
-    try:
-        exp = int(request.query.get("exp", "0"))
-    except ValueError:
-        exp = 0
     rec = state.data.phone.recording(rec_id)
-    if (
-        rec is None
-        or exp < time.time()
-        or request.query.get("sig") != state.tokens.sign(f"phone-transcript:{rec_id}:{exp}")
-    ):
+    if rec is None or not signed_ok(state, f"phone-transcript:{rec_id}", request):
         return web.json_response({"code": 124, "message": "Invalid or expired link."}, status=401)
     return web.json_response(rec.transcript_json(state.knobs.account_id))
 

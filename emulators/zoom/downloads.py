@@ -6,6 +6,7 @@ HTML page."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -78,10 +79,23 @@ async def download(request: web.Request) -> web.StreamResponse:
     if f.status != "completed":
         return web.json_response({"code": 3301, "message": "This recording is still processing."}, status=404)
     if state.knobs.redirect_downloads:  # Zoom hands every file out through a short-lived signed URL
-        exp = int(time.time()) + 300
-        sig = state.tokens.sign(f"{f.token}:{exp}")
-        raise web.HTTPFound(f"{state.base_url}/rec/file-host/{f.token}?exp={exp}&sig={sig}")
+        raise web.HTTPFound(f"{state.base_url}/rec/file-host/{f.token}?{signed_query(state, f.token)}")
     return _serve(f)
+
+
+def signed_query(state: Any, key: str, seconds: int = 300) -> str:
+    """`exp=…&sig=…`: a link to `key` that works for `seconds` without Authorization, as Zoom's CDN links do."""
+    exp = int(time.time()) + seconds
+    return f"exp={exp}&sig={state.tokens.sign(f'{key}:{exp}')}"
+
+
+def signed_ok(state: Any, key: str, request: web.Request) -> bool:
+    """The request's `exp`/`sig` were made by `signed_query` for `key`, and have not expired."""
+    try:
+        exp = int(request.query.get("exp", "0"))
+    except ValueError:
+        return False
+    return exp >= time.time() and request.query.get("sig") == state.tokens.sign(f"{key}:{exp}")
 
 
 async def file_host(request: web.Request) -> web.StreamResponse:
@@ -89,12 +103,8 @@ async def file_host(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.stats.requests["GET /rec/file-host/{fileId}"] += 1
     token = request.match_info["token"]
-    try:
-        exp = int(request.query.get("exp", "0"))
-    except ValueError:
-        exp = 0
     entry = state.data.files.get(token)
-    if entry is None or exp < time.time() or request.query.get("sig") != state.tokens.sign(f"{token}:{exp}"):
+    if entry is None or not signed_ok(state, token, request):
         return _denied()
     return _serve(entry[1])
 
