@@ -48,24 +48,24 @@ def parse_uuid_list(value: Any, setting: str = "--instances") -> List[str]:
     return [v.strip() for v in items if v.strip()]
 
 
-def parse_lag_days(value: Any, setting: str = "sources.zoom.lag_days") -> float:
-    """Days a run re-reads behind each cursor: a number, zero or more (default settings.DEFAULT_LAG_DAYS)."""
+def _zero_or_more(value: Any, setting: str, default: float, unit: str) -> float:
+    """A number of `unit`, zero or more; `default` when the setting is blank."""
     if _blank(value):
-        return float(settings.DEFAULT_LAG_DAYS)
+        return float(default)
     number = _number(value)
     if number is None or number < 0:
-        raise SettingError(f"{setting}: {value!r} is not a number of days of zero or more, e.g. 2")
+        raise SettingError(f"{setting}: {value!r} is not a number of {unit} of zero or more, e.g. {default:g}")
     return number
+
+
+def parse_lag_days(value: Any, setting: str = "sources.zoom.lag_days") -> float:
+    """Days a run re-reads behind each cursor: a number, zero or more (default settings.DEFAULT_LAG_DAYS)."""
+    return _zero_or_more(value, setting, settings.DEFAULT_LAG_DAYS, "days")
 
 
 def parse_entity_refresh_hours(value: Any, setting: str = "sources.zoom.entity_refresh_hours") -> float:
     """Hours between full re-reads of the entity tables: a number, zero (every run) or more."""
-    if _blank(value):
-        return float(settings.DEFAULT_ENTITY_REFRESH_HOURS)
-    number = _number(value)
-    if number is None or number < 0:
-        raise SettingError(f"{setting}: {value!r} is not a number of hours of zero or more, e.g. 24")
-    return number
+    return _zero_or_more(value, setting, settings.DEFAULT_ENTITY_REFRESH_HOURS, "hours")
 
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
