@@ -7,10 +7,9 @@ from datetime import datetime
 
 from aiohttp import web
 
-from .admin_webhooks import recording_events, sender
+from .admin_webhooks import recording_events, recording_uuid, sender
 from .api_recordings import recording_json
 from .model import iso
-from .paths import lenient_decode
 from .phone_data import READY
 from .state_key import STATE
 from .truth import build_truth
@@ -101,9 +100,7 @@ async def update_meeting(request: web.Request) -> web.Response:
 async def complete_recording(request: web.Request) -> web.Response:
     """Marks a processing recording completed (and adds its transcript unless {"transcript": false})."""
     state = request.app[STATE]
-    raw = request.raw_path.split("?", 1)[0]
-    segment = raw[len("/_emulator/recordings/") : -len("/complete")]
-    uuid = lenient_decode(segment)
+    uuid = recording_uuid(request, "complete")
     inst = state.data.instances.get(uuid)
     if inst is None or inst.recording is None:
         return web.json_response({"code": 3301, "message": f"No recording {uuid}"}, status=404)

@@ -196,12 +196,18 @@ async def deliveries(request: web.Request) -> web.Response:
     return web.json_response({"log": s.log, "pending": s.pending()})
 
 
+def recording_uuid(request: web.Request, action: str) -> str:
+    """The instance UUID of `/_emulator/recordings/{uuid}/{action}`, read from the raw path: a UUID may hold
+    `/` and arrive encoded once or twice."""
+    raw = request.raw_path.split("?", 1)[0]
+    return lenient_decode(raw[len("/_emulator/recordings/") : -len(f"/{action}")])
+
+
 async def delete_recording(request: web.Request) -> web.Response:
     """Body: {"trash": true} (recording.trashed, the default) or false (recording.deleted, for good).
     The recording leaves the account (REST no longer lists it); the event is sent."""
     state = request.app[STATE]
-    raw = request.raw_path.split("?", 1)[0]
-    uuid = lenient_decode(raw[len("/_emulator/recordings/") : -len("/delete")])
+    uuid = recording_uuid(request, "delete")
     inst = state.data.instances.get(uuid)
     if inst is None or inst.recording is None:
         return web.json_response({"code": 3301, "message": f"No recording {uuid}"}, status=404)
@@ -223,8 +229,7 @@ async def recover_recording(request: web.Request) -> web.Response:
     """A trashed recording is recovered: listed and downloadable again; recording.recovered is sent, with
     a `download_token` like recording.completed."""
     state = request.app[STATE]
-    raw = request.raw_path.split("?", 1)[0]
-    uuid = lenient_decode(raw[len("/_emulator/recordings/") : -len("/recover")])
+    uuid = recording_uuid(request, "recover")
     inst = state.data.instances.get(uuid)
     if inst is None or inst.trashed is None:
         return web.json_response({"code": 3301, "message": f"No trashed recording {uuid}"}, status=404)
